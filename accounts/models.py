@@ -1,0 +1,130 @@
+"""Who: partner organisations, the staff who sign in, and partners' API keys."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.crypto import secret_decrypt, secret_encrypt
+
+
+class Partner(models.Model):
+    """A platform or organisation that reports subjects and receives blocks."""
+
+    class Kind(models.TextChoices):
+        CLASSIFIEDS = "classifieds", _("Classifieds platform")
+        TELECOM = "telecom", _("Telecom operator")
+        FINTECH = "fintech", _("Fintech")
+        BANK = "bank", _("Bank")
+        LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    website = models.URLField(_("website"), blank=True)
+    # Category slugs (antifraud.models.Category) the partner lists subjects in.
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    # Fernet ciphertext of the `whsec_…` signing secret; never stored in plain text.
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["classifieds", "telecom", "fintech", "bank", "law_enforcement"]
+                ),
+                name="partner_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def webhook_secret(self) -> str:
+        return (
+            secret_decrypt(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
+        )
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        self.webhook_secret_encrypted = secret_encrypt(value) if value else ""
+
+
+class User(AbstractUser):
+    """A member of staff. Belongs to one partner, or to the hub when `partner` is empty."""
+
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text=_("Empty for hub staff, who see every partner."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=[("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")],
+        default="ru",
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def is_hub(self) -> bool:
+        return self.partner_id is None
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and bool(self.role_names.intersection(roles))
+
+    @property
+    def organisation(self) -> str:
+        return self.partner.name if self.partner_id else str(_("Hub"))
+
+
+class ApiKey(models.Model):
+    """A partner's key for the API. Only the SHA-256 of the key is kept."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    # The visible start of the key, to tell keys apart in lists and logs.
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        indexes = [models.Index(fields=["partner", "revoked_at"], name="apikey_partner_active")]
+
+    def __str__(self) -> str:
+        return f"{self.partner.slug}:{self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,30 @@
+from antifraud.models.audit import AuditChain, AuditEvent
+from antifraud.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRecordError
+from antifraud.models.indicators import Indicator
+from antifraud.models.outbox import Delivery
+from antifraud.models.subjects import (
+    Category,
+    IndicatorKind,
+    Photo,
+    Scheme,
+    Signal,
+    Subject,
+    SubjectIdentifier,
+)
+
+__all__ = [
+    "AuditChain",
+    "AuditEvent",
+    "Category",
+    "Delivery",
+    "ImmutableModel",
+    "ImmutableQuerySet",
+    "ImmutableRecordError",
+    "Indicator",
+    "IndicatorKind",
+    "Photo",
+    "Scheme",
+    "Signal",
+    "Subject",
+    "SubjectIdentifier",
+]

@@ -1,0 +1,74 @@
+"""The outbox: one row per event per partner, written in the transaction that caused it and
+delivered afterwards by Celery. The same rows are the partners' pull feed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Partner
+from antifraud.models.subjects import Subject
+
+
+class Delivery(models.Model):
+    class EventType(models.TextChoices):
+        SUBJECT_BLOCKED = "subject.blocked", "subject.blocked"
+        SUBJECT_UNBLOCKED = "subject.unblocked", "subject.unblocked"
+        LISTING_REMOVED = "listing.removed", "listing.removed"
+        LISTING_RESTORED = "listing.restored", "listing.restored"
+        INDICATOR_LISTED = "indicator.listed", "indicator.listed"
+        INDICATOR_DELISTED = "indicator.delisted", "indicator.delisted"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RETRYING = "retrying", _("Retrying")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Dead")
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="deliveries")
+    event_type = models.CharField(_("event"), max_length=32, choices=EventType.choices)
+    # The Standard Webhooks `webhook-id`: receivers deduplicate on it.
+    webhook_id = models.CharField(max_length=64, unique=True)
+    payload = models.JSONField(_("payload"))
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        permissions = [("retry_delivery", "Can retry dead deliveries")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "retrying", "delivered", "dead"]),
+                name="delivery_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="delivered") | Q(delivered_at__isnull=False),
+                name="delivery_delivered_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "retrying"]),
+                name="delivery_due",
+            ),
+            # The partner's event feed reads in id order.
+            models.Index(fields=["partner", "id"], name="delivery_partner_feed"),
+            models.Index(fields=["partner", "status"], name="delivery_partner_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.partner.slug} ({self.status})"

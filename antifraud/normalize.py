@@ -1,0 +1,143 @@
+"""One normal form per kind of value, used alike by subjects' identifiers, the lists and
+look-ups, so that "+7 (701) 123-45-67" and "87011234567" are the same phone."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from antifraud.models import IndicatorKind
+
+
+class NormalizationError(ValueError):
+    """A value that cannot be put in normal form; `code` is machine-readable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Normalized:
+    kind: str
+    value: str  # what is stored and compared
+    display: str  # what a person may see
+
+
+def normalize_phone(raw: str, region: str = "KZ") -> Normalized:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise NormalizationError("invalid_phone", f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise NormalizationError("invalid_phone", "not a valid phone number")
+    return Normalized(
+        kind=IndicatorKind.PHONE,
+        value=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        display=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+    )
+
+
+def normalize_email(raw: str) -> Normalized:
+    value = raw.strip().lower()
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise NormalizationError("invalid_email", "not a valid e-mail address") from exc
+    return Normalized(kind=IndicatorKind.EMAIL, value=value, display=value)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def keyed_digest(kind: str, value: str) -> str:
+    """HMAC-SHA256 under the deployment's digest key: equal values match, but a leaked
+    table cannot be reversed by enumerating the card number space."""
+    key = settings.INDICATOR_DIGEST_KEY.encode()
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_card(raw: str) -> Normalized:
+    digits = re.sub(r"[\s-]", "", raw)
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+        raise NormalizationError("invalid_card", "a card number has 12 to 19 digits")
+    if not _luhn_ok(digits):
+        raise NormalizationError("invalid_card", "card number fails its check digit")
+    return Normalized(
+        kind=IndicatorKind.CARD,
+        value=keyed_digest(IndicatorKind.CARD, digits),
+        display=f"•••• {digits[-4:]}",
+    )
+
+
+def normalize_iban(raw: str) -> Normalized:
+    value = re.sub(r"\s", "", raw).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", value):
+        raise NormalizationError("invalid_iban", "not an IBAN")
+    rearranged = value[4:] + value[:4]
+    numeric = "".join(str(int(ch, 36)) for ch in rearranged)
+    if int(numeric) % 97 != 1:
+        raise NormalizationError("invalid_iban", "IBAN fails its check digits")
+    return Normalized(kind=IndicatorKind.IBAN, value=value, display=f"{value[:4]}…{value[-4:]}")
+
+
+def normalize_device(raw: str) -> Normalized:
+    value = raw.strip().lower()
+    if not 8 <= len(value) <= 128 or not re.fullmatch(r"[a-z0-9:._-]+", value):
+        raise NormalizationError("invalid_device", "a device id has 8 to 128 of a-z 0-9 : . _ -")
+    return Normalized(kind=IndicatorKind.DEVICE, value=value, display=value[:12])
+
+
+def normalize_photo_hash(raw: str) -> Normalized:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise NormalizationError("invalid_photo_hash", "a PDQ hash is 64 hexadecimal digits")
+    return Normalized(kind=IndicatorKind.PHOTO, value=value, display=value[:12])
+
+
+def normalize_url(raw: str) -> Normalized:
+    parts = urlsplit(raw.strip())
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise NormalizationError("invalid_url", "not an http(s) URL")
+    host = parts.hostname.lower().removeprefix("www.")
+    value = urlunsplit(("https", host, parts.path.rstrip("/") or "/", parts.query, ""))
+    return Normalized(kind=IndicatorKind.URL, value=value[:255], display=value[:100])
+
+
+_NORMALIZERS = {
+    IndicatorKind.PHONE: normalize_phone,
+    IndicatorKind.EMAIL: normalize_email,
+    IndicatorKind.CARD: normalize_card,
+    IndicatorKind.IBAN: normalize_iban,
+    IndicatorKind.DEVICE: normalize_device,
+    IndicatorKind.PHOTO: normalize_photo_hash,
+    IndicatorKind.URL: normalize_url,
+}
+
+
+def normalize(kind: str, raw: str) -> Normalized:
+    try:
+        normalizer = _NORMALIZERS[IndicatorKind(kind)]
+    except ValueError as exc:
+        raise NormalizationError("invalid_kind", f"unknown kind {kind!r}") from exc
+    if not isinstance(raw, str) or not raw.strip():
+        raise NormalizationError("blank", "a value is required")
+    if len(raw) > 512:
+        raise NormalizationError("too_long", "a value has at most 512 characters")
+    return normalizer(raw)

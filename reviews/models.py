@@ -1,0 +1,385 @@
+"""What people decide: the policy catalogue, cases, decisions and appeals."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Partner
+from antifraud.models import ImmutableModel, Indicator, Scheme, Signal, Subject
+
+PUBLIC_LANGUAGES = ("en", "ru", "kk")
+
+
+class Policy(models.Model):
+    """One entry of the published catalogue of reason codes. A new wording is a new
+    version; decisions keep pointing at the version they were made under."""
+
+    class Action(models.TextChoices):
+        BLOCK_ACCOUNT = "block_account", _("Block account")
+        REMOVE_LISTING = "remove_listing", _("Remove listing")
+        CLEAR = "clear", _("Clear (no violation)")
+        WARN = "warn", _("Warn")
+
+    code = models.SlugField(_("code"), max_length=64)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    scheme = models.CharField(_("scheme"), max_length=32, choices=Scheme.choices, blank=True)
+    # Which decision actions may cite this policy.
+    allowed_actions = models.JSONField(_("allowed actions"), default=list)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_ru = models.CharField(_("title (Russian)"), max_length=200)
+    title_kk = models.CharField(_("title (Kazakh)"), max_length=200, blank=True)
+    text_en = models.TextField(_("public text (English)"))
+    text_ru = models.TextField(_("public text (Russian)"))
+    text_kk = models.TextField(_("public text (Kazakh)"), blank=True)
+    # The statement of reasons a moderator starts from; {title} and {partner} are filled in.
+    statement_en = models.TextField(_("statement template (English)"))
+    statement_ru = models.TextField(_("statement template (Russian)"))
+    statement_kk = models.TextField(_("statement template (Kazakh)"), blank=True)
+    is_current = models.BooleanField(_("current version"), default=True)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="policy_unique_version"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(is_current=True), name="policy_one_current_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+    def localized(self, field: str, language: str) -> str:
+        """`field` in `language`, falling back to Russian, then English."""
+        for lang in (language, "ru", "en"):
+            if lang in PUBLIC_LANGUAGES:
+                value = getattr(self, f"{field}_{lang}", "")
+                if value:
+                    return value
+        return ""
+
+    def allows(self, action: str) -> bool:
+        return action in self.allowed_actions
+
+
+class CaseQuerySet(models.QuerySet):
+    def for_partner(self, partner_id: int | None) -> CaseQuerySet:
+        return self if partner_id is None else self.filter(partner_id=partner_id)
+
+    def in_queue(self) -> CaseQuerySet:
+        return self.filter(status__in=[Case.Status.OPEN, Case.Status.ESCALATED])
+
+
+class Case(models.Model):
+    """One review of one subject, from the first signal to a decision."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("Claimed")
+        ESCALATED = "escalated", _("Escalated")
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting second approval")
+        DECIDED = "decided", _("Decided")
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="cases")
+    # Copied from the subject so that queues are read from one indexed table.
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="cases")
+    subject_kind = models.CharField(_("kind"), max_length=10, choices=Subject.Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    scheme = models.CharField(_("scheme"), max_length=32, choices=Scheme.choices)
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), default=0)
+    priority = models.IntegerField(_("priority"), default=0)
+    signals = models.ManyToManyField(Signal, related_name="cases", blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_cases",
+    )
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    # Escalated cases stay in the escalation queue, also while a senior moderator holds one.
+    is_escalated = models.BooleanField(_("escalated"), default=False)
+    escalation_note = models.TextField(_("escalation note"), blank=True)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    deadline = models.DateTimeField(_("deadline"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        permissions = [
+            ("claim_case", "Can claim and decide cases"),
+            ("claim_escalated_case", "Can claim escalated cases"),
+            ("approve_decision", "Can give the second approval to a high-impact decision"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=~Q(status="decided"),
+                name="case_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["open", "claimed", "escalated", "awaiting_approval", "decided"]
+                ),
+                name="case_status_valid",
+            ),
+            # A claim is a holder and a lease together, and only a claimed case has one.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="claimed", claimed_by__isnull=False, lease_until__isnull=False)
+                    | (~Q(status="claimed") & Q(claimed_by__isnull=True, lease_until__isnull=True))
+                ),
+                name="case_claim_has_holder_and_lease",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="escalated") | Q(is_escalated=True),
+                name="case_escalated_flagged",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="decided", decided_at__isnull=False)
+                | (~Q(status="decided") & Q(decided_at__isnull=True)),
+                name="case_decided_has_time",
+            ),
+            models.CheckConstraint(condition=Q(risk_score__lte=100), name="case_risk_range"),
+        ]
+        indexes = [
+            # The queues: highest priority first, then oldest.
+            models.Index(
+                F("partner"),
+                F("subject_kind"),
+                F("priority").desc(),
+                F("opened_at"),
+                condition=Q(status="open"),
+                name="case_queue_open",
+            ),
+            models.Index(
+                F("scheme"),
+                F("priority").desc(),
+                F("opened_at"),
+                condition=Q(status="open"),
+                name="case_queue_scheme",
+            ),
+            models.Index(
+                F("priority").desc(),
+                F("opened_at"),
+                condition=Q(status="escalated"),
+                name="case_queue_escalated",
+            ),
+            models.Index(
+                fields=["lease_until"], condition=Q(status="claimed"), name="case_lease_expiry"
+            ),
+            models.Index(fields=["claimed_by", "status"], name="case_holder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} ({self.get_status_display()})"
+
+
+class Decision(ImmutableModel):
+    """What was decided about a subject and why. Never edited: a correction or an overturn
+    on appeal is a new decision that points at the one it reverses."""
+
+    class Action(models.TextChoices):
+        BLOCK_ACCOUNT = "block_account", _("Block account")
+        REMOVE_LISTING = "remove_listing", _("Remove listing")
+        CLEAR = "clear", _("Clear (no violation)")
+        WARN = "warn", _("Warn")
+        REVERSE = "reverse", _("Reverse an earlier decision")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="decisions")
+    statement_of_reasons = models.TextField(_("statement of reasons"))
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    internal_note = models.TextField(_("internal note"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_decisions",
+    )
+    decided_at = models.DateTimeField(_("decided"), default=timezone.now)
+    automated_detection = models.BooleanField(_("raised by automated detection"), default=False)
+    automated_decision = models.BooleanField(_("decided automatically"), default=False)
+    # The subject, its signals and linked subjects as the moderator saw them.
+    evidence = models.JSONField(_("evidence snapshot"), default=dict)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+    )
+    listed_indicators = models.ManyToManyField(
+        Indicator, related_name="listing_decisions", blank=True
+    )
+    revoked_indicators = models.ManyToManyField(
+        Indicator, related_name="revoking_decisions", blank=True
+    )
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    action__in=["block_account", "remove_listing", "clear", "warn", "reverse"]
+                ),
+                name="decision_action_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(action="reverse", reverses__isnull=False)
+                | (~Q(action="reverse") & Q(reverses__isnull=True)),
+                name="decision_reversal_points_back",
+            ),
+            models.CheckConstraint(
+                condition=Q(automated_decision=True) | Q(decided_by__isnull=False),
+                name="decision_has_a_decider",
+            ),
+            models.CheckConstraint(
+                condition=~Q(approved_by=F("decided_by")), name="decision_approver_differs"
+            ),
+            models.CheckConstraint(
+                condition=~Q(statement_of_reasons=""), name="decision_states_reasons"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["decided_by", "decided_at"], name="decision_by_moderator"),
+            models.Index(fields=["subject", "decided_at"], name="decision_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"decision {self.pk}: {self.action}"
+
+    @property
+    def is_appealable(self) -> bool:
+        return self.action in (self.Action.BLOCK_ACCOUNT, self.Action.REMOVE_LISTING)
+
+
+class Appeal(models.Model):
+    """A blocked user's one appeal against one decision."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        UPHELD = "upheld", _("Upheld")
+        OVERTURNED = "overturned", _("Overturned")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    RESOLVED = ("upheld", "overturned")
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="appeal")
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
+    )
+    statement = models.TextField(_("appellant's statement"))
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    filed_at = models.DateTimeField(_("filed"), default=timezone.now)
+    deadline = models.DateTimeField(_("deadline"))
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claimed_appeals",
+    )
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_appeals",
+    )
+    reply = models.TextField(_("reply to the appellant"), blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    reversal = models.OneToOneField(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversing_appeal",
+    )
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        permissions = [("review_appeal", "Can review appeals")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["submitted", "in_review", "upheld", "overturned", "withdrawn"]
+                ),
+                name="appeal_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["upheld", "overturned"])
+                | Q(reviewer__isnull=False, resolved_at__isnull=False),
+                name="appeal_resolution_has_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="overturned", reversal__isnull=False)
+                | (~Q(status="overturned") & Q(reversal__isnull=True)),
+                name="appeal_overturn_has_reversal",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="in_review", claimed_by__isnull=False, lease_until__isnull=False)
+                | (~Q(status="in_review") & Q(claimed_by__isnull=True, lease_until__isnull=True)),
+                name="appeal_review_has_holder",
+            ),
+            models.CheckConstraint(condition=~Q(statement=""), name="appeal_has_statement"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["deadline"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="appeal_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"appeal {self.pk} ({self.get_status_display()})"
+
+
+class AppealAttachment(models.Model):
+    """Evidence an appellant uploaded; served only to staff allowed to see the appeal."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="appeals/", max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appeal attachment")
+        verbose_name_plural = _("appeal attachments")
+
+    def __str__(self) -> str:
+        return self.original_name or f"attachment {self.pk}"

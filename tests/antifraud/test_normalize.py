@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PIL import Image
+
+from antifraud.normalize import NormalizationError, keyed_digest, normalize
+from antifraud.photos import pdq_distance, pdq_hex
+
+
+@pytest.mark.parametrize(
+    "raw", ["+7 701 234 56 78", "87012345678", "8 (701) 234-56-78", "+77012345678", "7012345678"]
+)
+def test_kazakh_phones_in_any_writing_are_one_value(raw):
+    result = normalize("phone", raw)
+    assert result.value == "+77012345678"
+    assert result.display == "+7 701 234 5678"
+
+
+@pytest.mark.parametrize("raw", ["12345", "+7 000 000 00 00", "call me"])
+def test_invalid_phone_is_refused_with_a_code(raw):
+    with pytest.raises(NormalizationError) as error:
+        normalize("phone", raw)
+    assert error.value.code == "invalid_phone"
+
+
+def test_email_is_lower_cased_and_validated():
+    assert normalize("email", "  Aigerim.S@Mail.RU ").value == "aigerim.s@mail.ru"
+    with pytest.raises(NormalizationError, match="e-mail"):
+        normalize("email", "not-an-address")
+
+
+def test_card_number_is_kept_only_as_keyed_digest_and_last_four(settings):
+    result = normalize("card", "4400 4301 2345 6789")
+    assert "4400430123456789" not in result.value
+    assert result.value == keyed_digest("card", "4400430123456789")
+    assert result.display == "•••• 6789"
+    assert normalize("card", "4400-4301-2345-6789").value == result.value
+    settings.INDICATOR_DIGEST_KEY = "another-deployment"
+    assert normalize("card", "4400430123456789").value != result.value
+
+
+def test_card_with_a_wrong_check_digit_is_refused():
+    with pytest.raises(NormalizationError) as error:
+        normalize("card", "4400430123456781")
+    assert error.value.code == "invalid_card"
+
+
+def test_iban_is_checked():
+    assert normalize("iban", "kz86 125k zt50 0410 0100").value == "KZ86125KZT5004100100"
+    with pytest.raises(NormalizationError):
+        normalize("iban", "KZ87125KZT5004100100")
+
+
+def test_unknown_kind_and_blank_values_are_refused():
+    with pytest.raises(NormalizationError) as error:
+        normalize("telegram", "@scammer")
+    assert error.value.code == "invalid_kind"
+    with pytest.raises(NormalizationError) as error:
+        normalize("phone", "   ")
+    assert error.value.code == "blank"
+
+
+def test_photo_hash_must_be_64_hex_digits():
+    assert normalize("photo", "F" * 64).value == "f" * 64
+    with pytest.raises(NormalizationError):
+        normalize("photo", "abc")
+
+
+def test_pdq_hashes_match_the_reference_implementation(shared_data):
+    folder = shared_data / "pdq"
+    with open(folder / "expected.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows
+    for row in rows:
+        with Image.open(folder / "images" / row["file"]) as image:
+            digest, _quality = pdq_hex(image)
+        assert pdq_distance(digest, row["pdq_hex"]) <= 16, row["file"]

@@ -1,0 +1,57 @@
+"""Shared fixtures. Tests build their data through services or factories, as users would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from accounts.roles import Role
+from tests import factories
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def kolesa(db):
+    return factories.PartnerFactory(
+        slug="kolesa", name="Kolesa.kz", categories=["cars", "auto_parts"]
+    )
+
+
+@pytest.fixture
+def krisha(db):
+    return factories.PartnerFactory(slug="krisha", name="Krisha.kz", categories=["apartments"])
+
+
+@pytest.fixture
+def moderator(kolesa):
+    return factories.UserFactory(username="kolesa.mod", partner=kolesa, role=Role.MODERATOR)
+
+
+@pytest.fixture
+def hub_moderator(db):
+    return factories.UserFactory(username="hub.mod", partner=None, role=Role.MODERATOR)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA

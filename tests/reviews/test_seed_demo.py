@@ -1,0 +1,126 @@
+"""seed_demo at a tiny scale: what it writes, that a seed fixes it, that it refuses to
+overwrite."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from accounts.models import Partner, User
+from antifraud.audit import audit_chain_verify
+from antifraud.models import Delivery, Indicator, Photo, Subject, SubjectIdentifier
+from reviews.models import Appeal, Case, Decision
+
+pytestmark = pytest.mark.django_db
+
+SCALE = "0.01"
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--scale", SCALE, *args, stdout=out)
+    return out.getvalue()
+
+
+def fingerprint() -> list[tuple]:
+    return list(
+        Subject.objects.order_by("partner__slug", "kind", "external_id").values_list(
+            "partner__slug", "kind", "external_id", "title", "price", "city", "status"
+        )
+    )
+
+
+def test_seed_writes_the_demo_situation():
+    output = seed("--seed", "7")
+    assert Partner.objects.count() == 3
+    assert set(Partner.objects.values_list("slug", flat=True)) == {"kolesa", "krisha", "olx"}
+    # Every role for every partner and for the hub.
+    for org in ("kolesa", "krisha", "olx", "hub"):
+        for role in ("moderator", "senior_moderator", "supervisor", "admin"):
+            users = User.objects.filter(username__startswith=f"{org}.", groups__name=role)
+            assert users.exists(), (org, role)
+    assert User.objects.filter(username="hub.moderator1", partner=None).exists()
+    assert User.objects.get(username="kolesa.moderator1").check_password("antifraud-demo-2026")
+
+    blocked = Subject.objects.filter(kind="account", status="blocked").count()
+    assert 40 <= blocked <= 50  # 5,000 × 0.01, less the overturned ones
+    assert Case.objects.in_queue().count() == 70  # 7,000 × 0.01
+    assert Decision.objects.filter(action="block_account").count() == 50
+    assert Indicator.objects.active().filter(list="black").exists()
+    assert Delivery.objects.filter(status="delivered").count() == Decision.objects.count() * 3
+    assert set(Appeal.objects.values_list("status", flat=True)) == {
+        "submitted",
+        "in_review",
+        "upheld",
+        "overturned",
+        "withdrawn",
+    }
+    assert Photo.objects.exclude(pdq_hash="").exists()
+    assert SubjectIdentifier.objects.filter(value__startswith="+77").exists()
+    # Listings in Russian and Kazakh, priced in tenge.
+    languages = set(Subject.objects.filter(kind="listing").values_list("language", flat=True))
+    assert languages == {"ru", "kk"}
+    assert not Subject.objects.exclude(currency="KZT").exists()
+    # Overturned appeals restored their subjects and revoked what the decision listed.
+    for appeal in Appeal.objects.filter(status="overturned").select_related(
+        "reversal", "decision__subject"
+    ):
+        assert appeal.reversal.reverses_id == appeal.decision_id
+        assert appeal.decision.subject.status == "active"
+        assert not appeal.decision.listed_indicators.filter(revoked_at__isnull=True).exists()
+    # The trail is intact.
+    assert audit_chain_verify() > 100
+    assert "antifraud-demo-2026" in output
+    assert "kolesa.moderator1" in output
+
+
+def test_some_subjects_are_linked_across_partners():
+    seed("--seed", "7")
+    shared = (
+        SubjectIdentifier.objects.filter(kind__in=["phone", "photo"])
+        .values("kind", "value")
+        .annotate(partners=Count("subject__partner", distinct=True))
+        .filter(partners__gt=1)
+    )
+    assert shared.exists()
+
+
+def test_the_same_seed_builds_the_same_demo():
+    seed("--seed", "11")
+    first = fingerprint()
+    seed("--seed", "11", "--reset")
+    assert fingerprint() == first
+    seed("--seed", "12", "--reset")
+    assert fingerprint() != first
+
+
+def test_refuses_to_overwrite_without_reset():
+    seed("--seed", "3")
+    before = fingerprint()
+    with pytest.raises(CommandError, match="--reset"):
+        seed("--seed", "4")
+    assert fingerprint() == before
+
+
+def test_if_empty_leaves_existing_data_alone():
+    seed("--seed", "3")
+    before = fingerprint()
+    output = seed("--seed", "4", "--if-empty")
+    assert "not seeding" in output
+    assert fingerprint() == before
+
+
+def test_refuses_in_production(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=0"):
+        seed("--seed", "3")
+    assert not Partner.objects.exists()
+
+
+@pytest.mark.parametrize("scale", ["0", "-1", "1000"])
+def test_refuses_a_nonsense_scale(scale):
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("seed_demo", "--scale", scale, stdout=StringIO())
