@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint install install-dev clean
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint install install-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "antifraud needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -23,6 +26,14 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
 
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# download is not used).
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "browser tests need Chromium at $(CHROMIUM); install it with your package manager"; exit 1; }
+	$(SUDO) apt-get install -y -qq chromium || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+browser: $(CHROMIUM)
+
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --seed 1
@@ -34,7 +45,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -10,7 +10,7 @@ import json
 
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Partner
@@ -41,6 +41,35 @@ class ReadOnlyAdminMixin:
 def pretty_json(value: object) -> str:
     return format_html(
         "<pre class='json'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False)
+    )
+
+
+def audit_trail_of(obj: object) -> str:
+    """The audit events about one object, oldest first, as a small table."""
+    from django.contrib.contenttypes.models import ContentType
+
+    events = AuditEvent.objects.filter(
+        target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk)
+    ).order_by("pk")[:100]
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+        (
+            (
+                e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.actor_label,
+                e.action,
+                json.dumps(e.payload, ensure_ascii=False)[:300],
+            )
+            for e in events
+        ),
+    )
+    if not rows:
+        return "—"
+    return format_html(
+        "<table><thead><tr><th>time</th><th>actor</th><th>action</th><th>details</th></tr></thead>"
+        "<tbody>{}</tbody></table>",
+        rows,
     )
 
 

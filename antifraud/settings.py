@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "template_partials",
+    "axes",
     "accounts",
     "antifraud",
     "reviews",
@@ -109,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns locked-out sign-ins into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
@@ -204,6 +207,8 @@ CELERY_TIMEZONE = "Asia/Almaty"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "indicators-expire": {"task": "antifraud.tasks.indicators_expire", "schedule": 3600.0},
+    "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
+    "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
 }
 
 # --- authentication ---------------------------------------------------------------------
@@ -221,7 +226,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A sign-in lasts a working day at most and ends when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lock a username from one address after repeated failures; success clears the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_VERBOSE = False
 
 # --- internationalisation ---------------------------------------------------------------
 
@@ -274,8 +294,9 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
-    # Only behind a proxy that sets this header itself; otherwise clients could forge it.
+# Only behind a proxy that sets these headers itself; otherwise clients could forge them.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # No inline script or style anywhere: every script is a static file.
@@ -315,6 +336,12 @@ APPEAL_DEADLINE_HOURS = env.int("APPEAL_DEADLINE_HOURS", default=72)
 APPEAL_LINK_MAX_AGE_DAYS = env.int("APPEAL_LINK_MAX_AGE_DAYS", default=182)
 # Gray-list entries expire after this many days unless renewed.
 GRAY_LIST_DAYS = env.int("GRAY_LIST_DAYS", default=90)
+# High-impact decisions wait for a second moderator: rings larger than this many subjects,
+# and blocks of accounts older than this many days.
+SECOND_APPROVAL_RING_SIZE = env.int("SECOND_APPROVAL_RING_SIZE", default=10)
+SECOND_APPROVAL_ACCOUNT_AGE_DAYS = env.int("SECOND_APPROVAL_ACCOUNT_AGE_DAYS", default=365)
+# Cases listed per page in a queue.
+QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
 
 # --- logging ----------------------------------------------------------------------------
 

@@ -11,3 +11,8 @@ from antifraud import services
 @shared_task
 def indicators_expire() -> int:
     return services.indicators_expire()
+
+
+@shared_task
+def market_prices_refresh() -> int:
+    return services.market_prices_refresh()

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from antifraud.admin import ReadOnlyAdminMixin, pretty_json
-from reviews.models import Appeal, AppealAttachment, Case, Decision, Policy
+from antifraud.admin import ReadOnlyAdminMixin, audit_trail_of, pretty_json
+from reviews.models import Appeal, AppealAttachment, Case, Decision, DecisionProposal, Policy
 
 
 @admin.register(Policy)
@@ -33,7 +33,12 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("subject__external_id", "subject__title")
     raw_id_fields = ("subject",)
     exclude = ("signals",)
+    readonly_fields = ("audit_trail",)
     show_full_result_count = False
+
+    @admin.display(description=_("audit trail"))
+    def audit_trail(self, obj: Case) -> str:
+        return audit_trail_of(obj)
 
 
 @admin.register(Decision)
@@ -53,13 +58,21 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("policy", "subject__partner", "decided_by", "approved_by")
     search_fields = ("subject__external_id", "statement_of_reasons")
     date_hierarchy = "decided_at"
-    readonly_fields = ("evidence_pretty",)
+    readonly_fields = ("evidence_pretty", "audit_trail", "listed")
     exclude = ("evidence", "listed_indicators", "revoked_indicators")
     show_full_result_count = False
 
     @admin.display(description=_("evidence snapshot"))
     def evidence_pretty(self, obj: Decision) -> str:
         return pretty_json(obj.evidence)
+
+    @admin.display(description=_("audit trail"))
+    def audit_trail(self, obj: Decision) -> str:
+        return audit_trail_of(obj)
+
+    @admin.display(description=_("indicators listed"))
+    def listed(self, obj: Decision) -> str:
+        return ", ".join(str(i) for i in obj.listed_indicators.all()) or "—"
 
 
 class AttachmentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -75,3 +88,20 @@ class AppealAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("decision", "reviewer")
     search_fields = ("statement", "contact_email")
     inlines = (AttachmentInline,)
+
+
+@admin.register(DecisionProposal)
+class DecisionProposalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "case",
+        "action",
+        "policy",
+        "proposed_by",
+        "proposed_at",
+        "status",
+        "reviewed_by",
+    )
+    list_filter = ("status", "action")
+    list_select_related = ("case", "policy", "proposed_by", "reviewed_by")
+    exclude = ("evidence",)

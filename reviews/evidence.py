@@ -63,3 +63,36 @@ def evidence_snapshot(
         ],
         "linked_subjects": list(linked),
     }
+
+
+def evidence_from_detail(detail: Any, *, captured_at: datetime) -> dict[str, Any]:
+    """The snapshot of a case page (`reviews.selectors.CaseDetail`) as the moderator saw it."""
+    snapshot = evidence_snapshot(
+        subject=detail.subject,
+        identifiers=detail.identifiers,
+        photos=detail.photos,
+        signals=detail.signals,
+        linked=[
+            {
+                "id": entry.subject.pk,
+                "partner": entry.subject.partner.slug,
+                "kind": entry.subject.kind,
+                "external_id": entry.subject.external_id,
+                "title": entry.subject.title,
+                "status": entry.subject.status,
+                "shared": entry.shared_kinds,
+            }
+            for entry in detail.linked
+        ],
+        market_price=detail.market.median_price if detail.market else None,
+        captured_at=captured_at,
+    )
+    if detail.owner and detail.owner.pk != detail.subject.pk:
+        snapshot["account"] = {
+            "id": detail.owner.pk,
+            "external_id": detail.owner.external_id,
+            "name": detail.owner.title,
+            "status": detail.owner.status,
+            "registered_at": _iso(detail.owner.registered_at),
+        }
+    return snapshot

@@ -188,6 +188,9 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"case {self.pk} ({self.get_status_display()})"
 
+    def is_held_by(self, user) -> bool:
+        return self.status == self.Status.CLAIMED and self.claimed_by_id == user.pk
+
 
 class Decision(ImmutableModel):
     """What was decided about a subject and why. Never edited: a correction or an overturn
@@ -233,6 +236,8 @@ class Decision(ImmutableModel):
         blank=True,
         related_name="reversed_by",
     )
+    # Decisions applied together to a ring share this id.
+    batch_id = models.UUIDField(_("ring decision"), null=True, blank=True, db_index=True)
     listed_indicators = models.ManyToManyField(
         Indicator, related_name="listing_decisions", blank=True
     )
@@ -278,6 +283,71 @@ class Decision(ImmutableModel):
     @property
     def is_appealable(self) -> bool:
         return self.action in (self.Action.BLOCK_ACCOUNT, self.Action.REMOVE_LISTING)
+
+
+class DecisionProposal(models.Model):
+    """A high-impact decision waiting for a second moderator. Nothing takes effect until
+    someone other than the proposer approves it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="proposals")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proposals"
+    )
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    action = models.CharField(_("action"), max_length=20, choices=Policy.Action.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    statement_of_reasons = models.TextField(_("statement of reasons"))
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    internal_note = models.TextField(_("internal note"), blank=True)
+    # [{"identifier": id, "list": "black" | "gray"}]
+    indicators = models.JSONField(default=list, blank=True)
+    gray_days = models.PositiveIntegerField(null=True, blank=True)
+    ring_subject_ids = models.JSONField(default=list, blank=True)
+    # Why a second approval is needed, e.g. ["ring_size", "account_age"].
+    reasons = models.JSONField(default=list)
+    # The subject as the proposer saw it; the decisions keep it when approved.
+    evidence = models.JSONField(default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_proposals",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("decision awaiting approval")
+        verbose_name_plural = _("decisions awaiting approval")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="proposal_one_pending_per_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="proposal_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reviewed_by=F("proposed_by")), name="proposal_reviewer_differs"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_by__isnull=True)
+                | (~Q(status="pending") & Q(reviewed_by__isnull=False, reviewed_at__isnull=False)),
+                name="proposal_review_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk} ({self.get_status_display()})"
 
 
 class Appeal(models.Model):

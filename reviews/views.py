@@ -1,14 +1,411 @@
-"""The moderators' pages."""
+"""The moderators' pages: the queues, the case page, deciding, approvals.
+
+Views parse input, call a selector or a service, and render. htmx requests get the case
+workspace alone (a template partial), so "decide and next" swaps in the next case without a
+page load; the same URLs work without JavaScript through redirects.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import json
+import mimetypes
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.permissions import STAFF_ROLES, role_required
-from reviews.selectors import queue_counts
+from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from antifraud.models import Photo
+from reviews import services
+from reviews.filters import CaseFilter
+from reviews.forms import DecisionForm, RejectProposalForm
+from reviews.links import appeal_url
+from reviews.models import PUBLIC_LANGUAGES, Case, Decision, DecisionProposal, Policy
+from reviews.permissions import can_approve, can_claim, case_get_visible
+from reviews.queues import Queue
+from reviews.selectors import CaseDetail, case_detail, proposals_waiting, queue_cases, queue_counts
+
+
+def _queue_or_default(key: str | None, case: Case | None = None) -> Queue:
+    if not key and case is not None:
+        key = (
+            "escalated" if case.is_escalated else f"partner:{case.partner.slug}:{case.subject_kind}"
+        )
+    try:
+        return Queue.parse(key)
+    except InvalidInput:
+        return Queue.parse("all")
+
+
+def _case_url(case: Case, queue: Queue) -> str:
+    return reverse("case", args=[case.pk]) + "?" + urlencode({"queue": queue.key})
+
+
+def _refusal(error: DomainError) -> None:
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    if isinstance(error, NotAllowed):
+        raise PermissionDenied(error.message)
+
+
+# --- the queues -------------------------------------------------------------------------
 
 
 @role_required(*STAFF_ROLES)
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/home.html", {"queues": queue_counts(user=request.user)})
+@require_GET
+def queue_page(request: HttpRequest) -> HttpResponse:
+    try:
+        queue = Queue.parse(request.GET.get("queue"))
+    except InvalidInput as error:
+        messages.error(request, error.message)
+        queue = Queue.parse("all")
+    cases = queue_cases(user=request.user, queue=queue)
+    filterset = CaseFilter(request.GET, queryset=cases, user=request.user)
+    listed = filterset.qs if filterset.is_valid() else cases.none()
+    page = Paginator(listed, settings.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reviews/queue.html",
+        {
+            "queue": queue,
+            "queues": queue_counts(user=request.user),
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "may_claim": request.user.has_perm("reviews.claim_case")
+            and (not queue.escalated or request.user.has_perm("reviews.claim_escalated_case")),
+        },
+    )
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def claim_next(request: HttpRequest) -> HttpResponse:
+    queue = _queue_or_default(request.POST.get("queue"))
+    try:
+        case = services.case_claim_next(actor=request.user, queue=queue)
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+        return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
+    return _show_next(request, case, queue)
+
+
+def _show_next(request: HttpRequest, case: Case | None, queue: Queue) -> HttpResponse:
+    if case is None:
+        messages.info(request, _("Nothing is waiting in this queue."))
+        target = reverse("home") + "?" + urlencode({"queue": queue.key})
+        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    if request.htmx:
+        response = _render_case(request, case, queue, partial=True)
+        return push_url(response, _case_url(case, queue))
+    return redirect(_case_url(case, queue))
+
+
+# --- the case page ----------------------------------------------------------------------
+
+
+def _default_policies(detail: CaseDetail) -> dict[str, int]:
+    by_code = {p.code: p for p in detail.policies}
+    scheme_policy = next(
+        (p for p in detail.policies if p.scheme == detail.case.scheme), by_code.get("other-fraud")
+    )
+    defaults = {}
+    for action in (
+        Decision.Action.BLOCK_ACCOUNT,
+        Decision.Action.REMOVE_LISTING,
+        Decision.Action.WARN,
+    ):
+        policy = (
+            scheme_policy
+            if scheme_policy and scheme_policy.allows(action)
+            else by_code.get("other-fraud")
+        )
+        if policy:
+            defaults[action] = policy.pk
+    if "no-violation" in by_code:
+        defaults[Decision.Action.CLEAR] = by_code["no-violation"].pk
+    return defaults
+
+
+def _language(detail: CaseDetail) -> str:
+    return detail.subject.language if detail.subject.language in PUBLIC_LANGUAGES else "ru"
+
+
+def _decision_form(request: HttpRequest, detail: CaseDetail, data: Any = None) -> DecisionForm:
+    defaults = _default_policies(detail)
+    language = _language(detail)
+    initial_policy = next(
+        (p for p in detail.policies if p.pk == defaults.get(Decision.Action.BLOCK_ACCOUNT)), None
+    )
+    initial = {"language": language}
+    if initial_policy:
+        initial["policy"] = initial_policy.pk
+        initial["statement_of_reasons"] = services.statement_prefill(
+            initial_policy, detail.subject, language
+        )
+    return DecisionForm(
+        data,
+        initial=initial,
+        identifiers=detail.identifiers,
+        linked_ids=[entry.subject.pk for entry in detail.linked],
+    )
+
+
+def _render_case(
+    request: HttpRequest,
+    case: Case,
+    queue: Queue,
+    *,
+    form: DecisionForm | None = None,
+    partial: bool = False,
+    status: int = 200,
+) -> HttpResponse:
+    detail = case_detail(case)
+    for decision in detail.history.decisions:
+        decision.appeal_link = (
+            appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
+            if decision.is_appealable
+            else ""
+        )
+    held = case.is_held_by(request.user)
+    language = (
+        form.data.get("language") if form is not None and form.is_bound else _language(detail)
+    )
+    if language not in PUBLIC_LANGUAGES:
+        language = _language(detail)
+    context = {
+        "case": case,
+        "detail": detail,
+        "queue": queue,
+        "held": held,
+        "may_claim": can_claim(request.user, case) and not held,
+        "form": (form or _decision_form(request, detail)) if held else None,
+        "statements": [
+            (p.pk, services.statement_prefill(p, detail.subject, language)) for p in detail.policies
+        ],
+        "default_policies_json": json.dumps(_default_policies(detail)),
+        "may_approve": detail.proposal is not None and can_approve(request.user, detail.proposal),
+        "reject_form": RejectProposalForm(),
+    }
+    template = "reviews/case.html#workspace" if partial else "reviews/case.html"
+    return render(request, template, context, status=status)
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_visible(request.user, case_id)
+    return _render_case(request, case, _queue_or_default(request.GET.get("queue"), case))
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_visible(request.user, case_id)
+    queue = _queue_or_default(request.POST.get("queue"), case)
+    try:
+        case = services.case_claim(actor=request.user, case_id=case.pk)
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+    return redirect(_case_url(case, queue))
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_visible(request.user, case_id)
+    queue = _queue_or_default(request.POST.get("queue"), case)
+    try:
+        services.case_release(actor=request.user, case_id=case.pk)
+        messages.info(request, _("The case is back in its queue."))
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+    return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def case_renew(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case page calls this while open, so the lease lasts as long as the work."""
+    case = case_get_visible(request.user, case_id)
+    try:
+        services.case_lease_renew(actor=request.user, case_id=case.pk)
+    except DomainError:
+        return render(request, "reviews/_lease_lost.html", {"case": case})
+    return HttpResponse(status=204)
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_get_visible(request.user, case_id)
+    queue = _queue_or_default(request.POST.get("queue"), case)
+    detail = case_detail(case)
+    form = DecisionForm(
+        request.POST,
+        identifiers=detail.identifiers,
+        linked_ids=[entry.subject.pk for entry in detail.linked],
+    )
+    if not form.is_valid():
+        return _render_case(request, case, queue, form=form, partial=bool(request.htmx), status=422)
+    try:
+        if form.is_escalation:
+            services.case_escalate(
+                actor=request.user, case_id=case.pk, note=form.cleaned_data["internal_note"]
+            )
+            messages.success(
+                request, _("Case %(id)s escalated to the senior moderators.") % {"id": case.pk}
+            )
+        else:
+            outcome = services.decision_record(
+                actor=request.user, case_id=case.pk, request=form.to_request()
+            )
+            if outcome.pending:
+                messages.warning(
+                    request,
+                    _("Case %(id)s waits for a second moderator's approval before it takes effect.")
+                    % {"id": case.pk},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Case %(id)s decided: %(action)s, %(count)s decision(s).")
+                    % {
+                        "id": case.pk,
+                        "action": outcome.decisions[0].get_action_display(),
+                        "count": len(outcome.decisions),
+                    },
+                )
+    except DomainError as error:
+        _refusal(error)
+        case.refresh_from_db()
+        form.add_error(None, error.message)
+        return _render_case(request, case, queue, form=form, partial=bool(request.htmx), status=409)
+    try:
+        following = services.case_claim_next(actor=request.user, queue=queue)
+    except DomainError:
+        following = None
+    return _show_next(request, following, queue)
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def case_statement(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The statement template of a policy in a language, filled in for this subject."""
+    case = case_get_visible(request.user, case_id)
+    policy = get_object_or_404(Policy, pk=request.GET.get("policy") or 0, is_current=True)
+    language = request.GET.get("language", "ru")
+    if language not in PUBLIC_LANGUAGES:
+        return HttpResponse(_("Unknown language."), status=400)
+    return render(
+        request,
+        "reviews/case.html#statement",
+        {"statement": services.statement_prefill(policy, case.subject, language)},
+    )
+
+
+# --- approvals --------------------------------------------------------------------------
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def approvals_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("reviews.approve_decision"):
+        raise PermissionDenied
+    return render(
+        request, "reviews/approvals.html", {"proposals": proposals_waiting(user=request.user)}
+    )
+
+
+def _proposal_for(request: HttpRequest, proposal_id: int) -> DecisionProposal:
+    if not request.user.has_perm("reviews.approve_decision"):
+        raise PermissionDenied
+    proposal = (
+        DecisionProposal.objects.select_related("case__partner").filter(pk=proposal_id).first()
+    )
+    if proposal is None or (
+        request.user.partner_id is not None and proposal.case.partner_id != request.user.partner_id
+    ):
+        raise Http404("no such proposal")
+    return proposal
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def proposal_approve(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _proposal_for(request, proposal_id)
+    try:
+        decisions = services.decision_proposal_approve(actor=request.user, proposal_id=proposal.pk)
+        messages.success(
+            request, _("Approved: %(count)s decision(s) took effect.") % {"count": len(decisions)}
+        )
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+        return redirect("case", proposal.case_id)
+    return redirect("approvals")
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def proposal_reject(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _proposal_for(request, proposal_id)
+    form = RejectProposalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why you reject the proposal."))
+        return redirect("case", proposal.case_id)
+    try:
+        services.decision_proposal_reject(
+            actor=request.user, proposal_id=proposal.pk, note=form.cleaned_data["note"]
+        )
+        messages.info(request, _("Rejected: the case is back in its queue."))
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+        return redirect("case", proposal.case_id)
+    return redirect("approvals")
+
+
+# --- photos -----------------------------------------------------------------------------
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+    """Photos are evidence: served to staff who may see the subject, never from a public URL."""
+    if not request.user.has_perm("antifraud.view_photo"):
+        raise PermissionDenied
+    item = Photo.objects.select_related("subject").filter(pk=photo_id).first()
+    if (
+        item is None
+        or not item.image
+        or (
+            request.user.partner_id is not None
+            and item.subject.partner_id != request.user.partner_id
+        )
+    ):
+        raise Http404("no such photo")
+    try:
+        handle = item.image.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("photo file missing") from exc
+    content_type = mimetypes.guess_type(item.image.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Partner, User
-from antifraud.models import Scheme, Signal, Subject
+from antifraud.models import Scheme, Signal, Subject, SubjectIdentifier
 from reviews.models import Case
 
 
@@ -76,3 +76,29 @@ class CaseFactory(factory.django.DjangoModelFactory):
     risk_score = 60
     priority = 600
     deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))
+
+
+class IdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubjectIdentifier
+
+    subject = factory.SubFactory(SubjectFactory)
+    kind = "phone"
+    value = factory.Sequence(lambda n: f"+7701{n:07d}")
+    display = factory.LazyAttribute(lambda o: o.value)
+
+
+def listing_case(
+    partner, *, account=None, scheme=Scheme.UNDERPRICED_VEHICLE, priority=600, phone=None, **case
+):
+    """An open case about a listing posted by an account, with one user complaint."""
+    account = account or SubjectFactory(
+        partner=partner, kind=Subject.Kind.ACCOUNT, title="Ерлан Т."
+    )
+    listing = SubjectFactory(partner=partner, kind=Subject.Kind.LISTING, account=account)
+    if phone:
+        IdentifierFactory(subject=listing, kind="phone", value=phone, display=phone)
+    signal = SignalFactory(subject=listing, scheme=scheme)
+    made = CaseFactory(subject=listing, scheme=scheme, priority=priority, **case)
+    made.signals.add(signal)
+    return made

@@ -1,6 +1,6 @@
 from antifraud.models.audit import AuditChain, AuditEvent
 from antifraud.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRecordError
-from antifraud.models.indicators import Indicator
+from antifraud.models.indicators import Indicator, MarketPrice
 from antifraud.models.outbox import Delivery
 from antifraud.models.subjects import (
     Category,
@@ -22,6 +22,7 @@ __all__ = [
     "ImmutableRecordError",
     "Indicator",
     "IndicatorKind",
+    "MarketPrice",
     "Photo",
     "Scheme",
     "Signal",

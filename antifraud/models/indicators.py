@@ -94,3 +94,23 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.list}:{self.kind}:{self.display or self.value}"
+
+
+class MarketPrice(models.Model):
+    """The usual asking price of a category in a city, against which prices are judged."""
+
+    category = models.CharField(_("category"), max_length=32)
+    city = models.CharField(_("city"), max_length=100)
+    median_price = models.PositiveBigIntegerField(_("median price"))
+    sample_size = models.PositiveIntegerField(_("listings counted"))
+    computed_at = models.DateTimeField(_("computed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("market price")
+        verbose_name_plural = _("market prices")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "city"], name="market_price_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} in {self.city}: {self.median_price}"

@@ -39,6 +39,7 @@ from antifraud.models import (
 from antifraud.normalize import Normalized, normalize_card, normalize_email, normalize_phone
 from antifraud.outbox import event_payload
 from antifraud.photos import photo_hashes, photo_store
+from antifraud.services import market_prices_refresh
 from reviews.demo import catalogue as cat
 from reviews.demo.listings import draft_listing
 from reviews.demo.photos import photo_draw
@@ -290,6 +291,7 @@ class DemoBuilder:
             self._appeals(blocked)
             self.audit.sort(key=lambda e: e.at or self.now)
             audit_record_many(self.audit)
+            market_prices_refresh()
         return self._summary()
 
     def _partners(self) -> None:
@@ -726,7 +728,8 @@ class DemoBuilder:
                 else:
                     photos = [self._photo(category) for _ in range(self.rng.randint(1, 2))]
                 external_id = self._external_id(partner, "listing")
-                posted = max(registered, self._ago(10))
+                # Most listings came in over the last day or two; a few have waited longer.
+                posted = max(registered, self._ago(6 if self.rng.random() < 0.1 else 1.5))
                 listing = Subject(
                     partner=self.partners[partner],
                     kind=Subject.Kind.LISTING,

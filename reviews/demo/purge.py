@@ -16,6 +16,7 @@ from reviews.demo.builder import demo_usernames
 
 # Children before parents.
 DOMAIN_TABLES = [
+    "reviews_decisionproposal",
     "reviews_appealattachment",
     "reviews_appeal",
     "reviews_decision_listed_indicators",
@@ -30,6 +31,7 @@ DOMAIN_TABLES = [
     "antifraud_photo",
     "antifraud_subjectidentifier",
     "antifraud_subject",
+    "antifraud_marketprice",
 ]
 
 

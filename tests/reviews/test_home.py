@@ -68,11 +68,12 @@ def test_queue_page_queries_do_not_grow_with_data(
     client, hub_moderator, queues, django_assert_max_num_queries
 ):
     client.force_login(hub_moderator)
-    with django_assert_max_num_queries(8):
+    client.get("/")
+    with django_assert_max_num_queries(15) as few:
         client.get("/")
     for _ in range(20):
         CaseFactory(scheme="other")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/")
 
 

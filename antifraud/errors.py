@@ -1,0 +1,33 @@
+"""Domain errors: a refused action, with a machine code for the API and a message for people.
+
+Services raise them before changing anything (or inside the transaction they roll back), so
+a refusal never leaves a half-written record.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "refused"
+    status = 409  # what the API answers; pages show the message as a form error
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    status = 403
+
+
+class InvalidInput(DomainError):
+    code = "invalid"
+    status = 400

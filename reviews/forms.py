@@ -1,0 +1,108 @@
+"""Forms shape input for the services; the rules themselves live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from antifraud.models import SubjectIdentifier
+from reviews.models import Decision, Policy
+from reviews.services import DecisionRequest, IndicatorChoice
+from reviews.services.decisions import NOTE_MAX, STATEMENT_MAX
+
+ESCALATE = "escalate"
+ACTION_CHOICES = [
+    (Decision.Action.BLOCK_ACCOUNT, _("Block account")),
+    (Decision.Action.REMOVE_LISTING, _("Remove listing")),
+    (Decision.Action.CLEAR, _("Clear")),
+    (Decision.Action.WARN, _("Warn")),
+    (ESCALATE, _("Escalate")),
+]
+LANGUAGE_CHOICES = [("ru", "Русский"), ("kk", "Қазақша"), ("en", "English")]
+LIST_CHOICES = [("", _("—")), ("black", _("Black")), ("gray", _("Gray"))]
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), choices=ACTION_CHOICES, widget=forms.RadioSelect)
+    policy = forms.ModelChoiceField(
+        label=_("Policy"),
+        queryset=Policy.objects.filter(is_current=True).order_by("code"),
+        required=False,
+    )
+    statement_of_reasons = forms.CharField(
+        label=_("Statement of reasons (the user reads this)"),
+        required=False,
+        max_length=STATEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    language = forms.ChoiceField(label=_("Language of the statement"), choices=LANGUAGE_CHOICES)
+    internal_note = forms.CharField(
+        label=_("Internal note (staff only; required to escalate)"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    gray_days = forms.IntegerField(
+        label=_("Gray-list entries expire after (days)"), min_value=1, max_value=365, required=False
+    )
+    ring = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+
+    def __init__(
+        self, *args, identifiers: list[SubjectIdentifier], linked_ids: list[int], **kwargs
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.identifiers = identifiers
+        self.fields["ring"].choices = [(i, str(i)) for i in linked_ids]
+        if not self.is_bound:
+            self.fields["gray_days"].initial = settings.GRAY_LIST_DAYS
+        for identifier in identifiers:
+            self.fields[f"indicator_{identifier.pk}"] = forms.ChoiceField(
+                choices=LIST_CHOICES, required=False, label=identifier.display or identifier.value
+            )
+
+    def indicator_fields(self):
+        return [(identifier, self[f"indicator_{identifier.pk}"]) for identifier in self.identifiers]
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == ESCALATE:
+            if not (data.get("internal_note") or "").strip():
+                self.add_error("internal_note", _("Say why you escalate."))
+        elif action:
+            if not data.get("policy"):
+                self.add_error("policy", _("Choose the policy the decision rests on."))
+            if not (data.get("statement_of_reasons") or "").strip():
+                self.add_error(
+                    "statement_of_reasons", _("The user will read this: it is required.")
+                )
+        return data
+
+    @property
+    def is_escalation(self) -> bool:
+        return self.cleaned_data.get("action") == ESCALATE
+
+    def to_request(self) -> DecisionRequest:
+        data = self.cleaned_data
+        choices = tuple(
+            IndicatorChoice(identifier_id=identifier.pk, list=data[f"indicator_{identifier.pk}"])
+            for identifier in self.identifiers
+            if data.get(f"indicator_{identifier.pk}")
+        )
+        return DecisionRequest(
+            action=data["action"],
+            policy_id=data["policy"].pk,
+            statement_of_reasons=data["statement_of_reasons"],
+            language=data["language"],
+            internal_note=data.get("internal_note") or "",
+            indicators=choices,
+            gray_days=data.get("gray_days"),
+            ring_subject_ids=tuple(data.get("ring") or ()),
+        )
+
+
+class RejectProposalForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why reject"), max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,204 @@
+"""The life of a case before its decision: claim (a lease), renew, release, escalate, and
+the sweep that returns expired leases to the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from antifraud.audit import audit_record
+from antifraud.errors import DomainError, NotAllowed, NotFound
+from reviews.models import Case
+from reviews.permissions import can_claim
+from reviews.queues import Queue
+
+
+class CaseNotAvailable(DomainError):
+    code = "case_not_available"
+
+
+class NotClaimant(DomainError):
+    code = "not_claimant"
+
+
+def lease_end(now: datetime) -> datetime:
+    return now + timedelta(minutes=settings.CASE_LEASE_MINUTES)
+
+
+def _require_claim_right(actor: User, queue: Queue | None = None) -> None:
+    if not actor.has_perm("reviews.claim_case"):
+        raise NotAllowed("your role cannot work cases")
+    if queue is not None and queue.escalated and not actor.has_perm("reviews.claim_escalated_case"):
+        raise NotAllowed("escalated cases are worked by senior moderators")
+
+
+def _locked_case(case_id: int, actor: User) -> Case:
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("subject__partner")
+        .filter(pk=case_id)
+        .for_partner(actor.partner_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("no such case")
+    return case
+
+
+def _take(case: Case, actor: User, now: datetime) -> Case:
+    previous = case.claimed_by_id if case.status == Case.Status.CLAIMED else None
+    case.status = Case.Status.CLAIMED
+    case.claimed_by = actor
+    case.claimed_at = now
+    case.lease_until = lease_end(now)
+    case.updated_at = now
+    case.save(update_fields=["status", "claimed_by", "claimed_at", "lease_until", "updated_at"])
+    payload = {"lease_until": case.lease_until.isoformat()}
+    if previous and previous != actor.pk:
+        payload["expired_lease_of"] = previous
+    audit_record(actor=actor, action="case.claimed", target=case, payload=payload)
+    return case
+
+
+def _is_stale(case: Case, now: datetime) -> bool:
+    return (
+        case.status == Case.Status.CLAIMED
+        and case.lease_until is not None
+        and case.lease_until <= now
+    )
+
+
+@transaction.atomic
+def case_claim_next(*, actor: User, queue: Queue) -> Case | None:
+    """Claim the most urgent waiting case of the queue, or resume the one the actor holds.
+
+    Concurrent callers never get the same case: rows are locked with SKIP LOCKED, so each
+    caller takes the best case nobody else is taking. A case whose lease ran out counts as
+    waiting even before the sweep returns it to the queue.
+    """
+    _require_claim_right(actor, queue)
+    now = timezone.now()
+    scope = Case.objects.for_partner(actor.partner_id).filter(queue.condition())
+
+    held = scope.filter(status=Case.Status.CLAIMED, claimed_by=actor, lease_until__gt=now).first()
+    if held is not None:
+        return case_lease_renew(actor=actor, case_id=held.pk)
+
+    order = ("-priority", "opened_at", "pk")
+    waiting = list(
+        scope.filter(status=queue.waiting_status)
+        .order_by(*order)
+        .select_for_update(skip_locked=True, of=("self",))[:1]
+    )
+    stale = list(
+        scope.filter(status=Case.Status.CLAIMED, lease_until__lte=now)
+        .order_by(*order)
+        .select_for_update(skip_locked=True, of=("self",))[:1]
+    )
+    candidates = sorted(waiting + stale, key=lambda c: (-c.priority, c.opened_at, c.pk))
+    if not candidates:
+        return None
+    return _take(candidates[0], actor, now)
+
+
+@transaction.atomic
+def case_claim(*, actor: User, case_id: int) -> Case:
+    """Claim one particular case (from the list or its page)."""
+    _require_claim_right(actor)
+    case = _locked_case(case_id, actor)
+    now = timezone.now()
+    if not can_claim(actor, case):
+        raise NotAllowed("escalated cases are worked by senior moderators")
+    if case.is_held_by(actor):
+        return case_lease_renew(actor=actor, case_id=case.pk)
+    if case.status in (Case.Status.OPEN, Case.Status.ESCALATED) or _is_stale(case, now):
+        return _take(case, actor, now)
+    if case.status == Case.Status.CLAIMED:
+        raise CaseNotAvailable(f"{case.claimed_by} is working on this case")
+    raise CaseNotAvailable(f"this case is {case.get_status_display().lower()}")
+
+
+@transaction.atomic
+def case_lease_renew(*, actor: User, case_id: int) -> Case:
+    """Extend the actor's lease while they work. A lapsed lease nobody else took is
+    renewed too; one another moderator took is not."""
+    case = _locked_case(case_id, actor)
+    if not case.is_held_by(actor):
+        raise NotClaimant("you no longer hold this case")
+    case.lease_until = lease_end(timezone.now())
+    case.save(update_fields=["lease_until"])
+    return case
+
+
+@transaction.atomic
+def case_release(*, actor: User, case_id: int) -> Case:
+    case = _locked_case(case_id, actor)
+    if not case.is_held_by(actor):
+        raise NotClaimant("you do not hold this case")
+    _return_to_queue(case, timezone.now())
+    audit_record(actor=actor, action="case.released", target=case)
+    return case
+
+
+def _return_to_queue(case: Case, now: datetime) -> None:
+    case.status = Case.Status.ESCALATED if case.is_escalated else Case.Status.OPEN
+    case.claimed_by = None
+    case.lease_until = None
+    case.updated_at = now
+    case.save(update_fields=["status", "claimed_by", "lease_until", "updated_at"])
+
+
+@transaction.atomic
+def case_escalate(*, actor: User, case_id: int, note: str) -> Case:
+    """Hand the case to the senior moderators' queue, with a note saying why."""
+    case = _locked_case(case_id, actor)
+    if not case.is_held_by(actor):
+        raise NotClaimant("claim the case before escalating it")
+    if case.is_escalated:
+        raise DomainError("this case is already an escalation; decide it", code="already_escalated")
+    note = note.strip()
+    if not note:
+        raise DomainError("say why you escalate: the note is required", code="note_required")
+    now = timezone.now()
+    case.is_escalated = True
+    case.escalation_note = note[:5000]
+    case.status = Case.Status.ESCALATED
+    case.claimed_by = None
+    case.lease_until = None
+    case.updated_at = now
+    case.save(
+        update_fields=[
+            "is_escalated",
+            "escalation_note",
+            "status",
+            "claimed_by",
+            "lease_until",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor, action="case.escalated", target=case, payload={"note": case.escalation_note}
+    )
+    return case
+
+
+@transaction.atomic
+def case_leases_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Return cases whose lease ran out to their queue (run by beat every minute)."""
+    now = now or timezone.now()
+    expired = list(
+        Case.objects.select_for_update(skip_locked=True)
+        .filter(status=Case.Status.CLAIMED, lease_until__lte=now)
+        .order_by("lease_until")[:batch]
+    )
+    for case in expired:
+        holder = case.claimed_by_id
+        _return_to_queue(case, now)
+        audit_record(
+            actor=None, action="case.lease_expired", target=case, payload={"holder": holder}
+        )
+    return len(expired)

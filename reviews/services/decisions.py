@@ -1,0 +1,590 @@
+"""Deciding a case: one decision, or the same decision for a whole ring, with its effects —
+statuses, listed indicators, outbox events, audit — in one transaction. High-impact
+decisions wait as a proposal until a second moderator approves them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from antifraud import services as core
+from antifraud.audit import audit_record
+from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.models import Delivery, Indicator, Signal, Subject, SubjectIdentifier
+from antifraud.selectors import subjects_linked_to
+from reviews.evidence import evidence_from_detail
+from reviews.links import appeal_url
+from reviews.models import PUBLIC_LANGUAGES, Case, Decision, DecisionProposal, Policy
+from reviews.permissions import can_approve, can_claim
+from reviews.scoring import case_priority
+from reviews.selectors import case_detail
+
+STATEMENT_MAX = 5000
+NOTE_MAX = 5000
+DECIDABLE = {
+    Decision.Action.BLOCK_ACCOUNT,
+    Decision.Action.REMOVE_LISTING,
+    Decision.Action.CLEAR,
+    Decision.Action.WARN,
+}
+
+
+class DecisionRefused(DomainError):
+    code = "decision_refused"
+
+
+@dataclass(frozen=True)
+class IndicatorChoice:
+    identifier_id: int
+    list: str  # "black" or "gray"
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    action: str
+    policy_id: int
+    statement_of_reasons: str
+    language: str = "ru"
+    internal_note: str = ""
+    indicators: tuple[IndicatorChoice, ...] = ()
+    gray_days: int | None = None
+    ring_subject_ids: tuple[int, ...] = ()
+
+
+@dataclass
+class DecisionOutcome:
+    decisions: list[Decision] = field(default_factory=list)
+    proposal: DecisionProposal | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.proposal is not None
+
+
+@dataclass
+class _Target:
+    subject: Subject
+    case: Case | None  # None: a ring member without an open case; one is opened for it
+
+
+def statement_prefill(policy: Policy, subject: Subject, language: str) -> str:
+    """The policy's template in the user's language, with this subject filled in."""
+    title = subject.title or subject.external_id
+    template = policy.localized("statement", language)
+    return template.replace("{title}", title).replace("{partner}", subject.partner.name)
+
+
+def _owner(subject: Subject) -> Subject | None:
+    if subject.kind == Subject.Kind.ACCOUNT:
+        return subject
+    return subject.account
+
+
+def _check_fits(action: str, subject: Subject, *, label: str) -> None:
+    owner = _owner(subject)
+    if action == Decision.Action.REMOVE_LISTING:
+        if subject.kind != Subject.Kind.LISTING:
+            raise DecisionRefused(f"{label} is an account: block it instead of removing it")
+        if subject.status == Subject.Status.REMOVED:
+            raise DecisionRefused(f"{label} is already removed")
+    if action == Decision.Action.BLOCK_ACCOUNT:
+        if owner is None:
+            raise DecisionRefused(
+                f"{label} has no known account to block; remove the listing instead"
+            )
+        if owner.status == Subject.Status.BLOCKED:
+            raise DecisionRefused(f"the account of {label} is already blocked")
+
+
+def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
+    if request.action not in DECIDABLE:
+        raise DecisionRefused(f"unknown action {request.action!r}")
+    policy = Policy.objects.filter(pk=request.policy_id, is_current=True).first()
+    if policy is None:
+        raise DecisionRefused("choose a policy from the current catalogue")
+    if not policy.allows(request.action):
+        raise DecisionRefused(
+            f"policy {policy.code} does not fit the action “{Decision.Action(request.action).label}”",
+            code="policy_mismatch",
+        )
+    statement = request.statement_of_reasons.strip()
+    if not statement:
+        raise DecisionRefused("the statement of reasons is required: the user will read it")
+    if len(statement) > STATEMENT_MAX:
+        raise DecisionRefused(f"the statement of reasons has at most {STATEMENT_MAX} characters")
+    if len(request.internal_note) > NOTE_MAX:
+        raise DecisionRefused(f"the internal note has at most {NOTE_MAX} characters")
+    if request.language not in PUBLIC_LANGUAGES:
+        raise DecisionRefused("the statement's language must be English, Russian or Kazakh")
+    _check_fits(request.action, subject, label="this subject")
+
+    lists = [c.list for c in request.indicators]
+    if any(lst not in (Indicator.List.BLACK, Indicator.List.GRAY) for lst in lists):
+        raise DecisionRefused("indicators go on the black or the gray list")
+    if request.action == Decision.Action.CLEAR and lists:
+        raise DecisionRefused(
+            "a clearance lists nothing: untick the black- and gray-list entries",
+            code="clear_with_listing",
+        )
+    if request.action == Decision.Action.WARN and Indicator.List.BLACK in lists:
+        raise DecisionRefused(
+            "a warning cannot put anything on the black list", code="warn_with_black"
+        )
+    ids = [c.identifier_id for c in request.indicators]
+    if len(ids) != len(set(ids)):
+        raise DecisionRefused("an identifier goes on one list only")
+    if (
+        Indicator.List.GRAY in lists
+        and request.gray_days is not None
+        and not 1 <= request.gray_days <= 365
+    ):
+        raise DecisionRefused("a gray-list entry lasts from 1 to 365 days")
+    if request.ring_subject_ids and request.action not in (
+        Decision.Action.BLOCK_ACCOUNT,
+        Decision.Action.REMOVE_LISTING,
+    ):
+        raise DecisionRefused("a ring is blocked or removed together; decide the others one by one")
+    return policy
+
+
+def _ring_targets(
+    actor: User, case: Case, subject: Subject, request: DecisionRequest
+) -> list[_Target]:
+    wanted = sorted(set(request.ring_subject_ids) - {subject.pk})
+    if not wanted:
+        return []
+    owner = _owner(subject)
+    own_ids = [subject.pk] + ([owner.pk] if owner and owner.pk != subject.pk else [])
+    linked = {entry.subject.pk for entry in subjects_linked_to(own_ids, limit=1000)}
+    subjects = {
+        s.pk: s
+        for s in Subject.objects.select_for_update(of=("self",))
+        .select_related("partner", "account")
+        .filter(pk__in=wanted)
+    }
+    open_cases = {
+        c.subject_id: c
+        for c in Case.objects.select_for_update(of=("self",))
+        .filter(subject_id__in=wanted)
+        .exclude(status=Case.Status.DECIDED)
+    }
+    targets = []
+    now = timezone.now()
+    for subject_id in wanted:
+        member = subjects.get(subject_id)
+        if member is None or subject_id not in linked:
+            raise DecisionRefused(f"subject {subject_id} is not linked to this case")
+        label = f"{member.partner.name} {member.get_kind_display().lower()} {member.external_id}"
+        if actor.partner_id is not None and member.partner_id != actor.partner_id:
+            raise DecisionRefused(
+                f"{label} is on another partner: hub moderators decide rings across partners"
+            )
+        _check_fits(request.action, member, label=label)
+        member_case = open_cases.get(subject_id)
+        if member_case is not None:
+            held_by_other = (
+                member_case.status == Case.Status.CLAIMED
+                and member_case.claimed_by_id != actor.pk
+                and member_case.lease_until
+                and member_case.lease_until > now
+            )
+            if held_by_other:
+                raise DecisionRefused(f"{label} is being worked on by someone else")
+            if member_case.status == Case.Status.AWAITING_APPROVAL:
+                raise DecisionRefused(f"{label} has a decision awaiting approval")
+            if not can_claim(actor, member_case):
+                raise DecisionRefused(f"{label} is escalated: a senior moderator decides it")
+        targets.append(_Target(subject=member, case=member_case))
+    return targets
+
+
+def _approval_reasons(
+    targets: Sequence[_Target], request: DecisionRequest, now: datetime
+) -> list[str]:
+    reasons = []
+    if len(targets) > settings.SECOND_APPROVAL_RING_SIZE:
+        reasons.append("ring_size")
+    if request.action == Decision.Action.BLOCK_ACCOUNT:
+        old = now - timedelta(days=settings.SECOND_APPROVAL_ACCOUNT_AGE_DAYS)
+        for target in targets:
+            owner = _owner(target.subject)
+            if owner and owner.registered_at and owner.registered_at < old:
+                reasons.append("account_age")
+                break
+    return reasons
+
+
+def _decision_payload(decision: Decision) -> dict[str, Any]:
+    payload = {
+        "id": decision.pk,
+        "action": decision.action,
+        "policy": decision.policy.code,
+        "policy_version": decision.policy.version,
+        "decided_at": decision.decided_at.isoformat(),
+        "statement_of_reasons": decision.statement_of_reasons,
+        "language": decision.language,
+        "automated_detection": decision.automated_detection,
+    }
+    if decision.is_appealable:
+        payload["appeal_url"] = appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
+    return payload
+
+
+def _list_indicators(
+    *,
+    actor: User,
+    decision: Decision,
+    request: DecisionRequest,
+    subject: Subject,
+    policy: Policy,
+    now: datetime,
+) -> list[Indicator]:
+    if not request.indicators:
+        return []
+    owner = _owner(subject)
+    allowed = [subject.pk] + ([owner.pk] if owner else [])
+    identifiers = {
+        i.pk: i
+        for i in SubjectIdentifier.objects.filter(
+            pk__in=[c.identifier_id for c in request.indicators], subject_id__in=allowed
+        )
+    }
+    listed = []
+    for choice in request.indicators:
+        identifier = identifiers.get(choice.identifier_id)
+        if identifier is None:
+            raise DecisionRefused("an indicator chosen is not one of this subject's")
+        expires = None
+        if choice.list == Indicator.List.GRAY:
+            expires = now + timedelta(days=request.gray_days or settings.GRAY_LIST_DAYS)
+        result = core.indicator_list(
+            actor=actor,
+            kind=identifier.kind,
+            value=identifier.value,
+            display=identifier.display,
+            list=choice.list,
+            origin=Indicator.Origin.DECISION,
+            origin_ref=f"decision:{decision.pk}",
+            scheme=policy.scheme,
+            reason=policy.title_en,
+            expires_at=expires,
+            now=now,
+        )
+        if result.created:
+            listed.append(result.indicator)
+    if listed:
+        decision.listed_indicators.add(*listed)
+    return listed
+
+
+def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now: datetime) -> None:
+    owner = _owner(subject)
+    payload = _decision_payload(decision)
+    if decision.action == Decision.Action.BLOCK_ACCOUNT:
+        core.subject_status_set(subject=owner, status=Subject.Status.BLOCKED, now=now)
+        core.outbox_write(
+            event_type=Delivery.EventType.SUBJECT_BLOCKED,
+            subject=owner,
+            decision=payload,
+            indicators=listed,
+            at=now,
+        )
+        if subject.kind == Subject.Kind.LISTING:
+            core.subject_status_set(subject=subject, status=Subject.Status.REMOVED, now=now)
+            core.outbox_write(
+                event_type=Delivery.EventType.LISTING_REMOVED,
+                subject=subject,
+                decision=payload,
+                indicators=[],
+                at=now,
+            )
+    elif decision.action == Decision.Action.REMOVE_LISTING:
+        core.subject_status_set(subject=subject, status=Subject.Status.REMOVED, now=now)
+        core.outbox_write(
+            event_type=Delivery.EventType.LISTING_REMOVED,
+            subject=subject,
+            decision=payload,
+            indicators=listed,
+            at=now,
+        )
+    elif decision.action == Decision.Action.CLEAR:
+        core.subject_status_set(subject=subject, status=Subject.Status.CLEARED, now=now)
+
+
+def _ring_case(target: _Target, main: Case, decided_by: User, now: datetime) -> Case:
+    """A ring member without an open case gets one, with the link as its signal."""
+    signal = Signal.objects.create(
+        subject=target.subject,
+        source=Signal.Source.DETECTION_RULE,
+        scheme=main.scheme,
+        score=main.risk_score,
+        rule="ring.linked",
+        explanation=f"Linked to {main.subject} and decided with it as one ring (case {main.pk}).",
+        details={"case": main.pk},
+        created_at=now,
+    )
+    case = Case.objects.create(
+        subject=target.subject,
+        partner=target.subject.partner,
+        subject_kind=target.subject.kind,
+        scheme=main.scheme,
+        risk_score=main.risk_score,
+        priority=case_priority(risk_score=main.risk_score, signal_count=1),
+        opened_at=now,
+        deadline=now + timedelta(hours=settings.CASE_DEADLINE_HOURS),
+        updated_at=now,
+    )
+    case.signals.add(signal)
+    audit_record(actor=decided_by, action="case.opened", target=case, payload={"ring_of": main.pk})
+    return case
+
+
+def _apply(
+    *,
+    main: Case,
+    targets: list[_Target],
+    request: DecisionRequest,
+    policy: Policy,
+    decided_by: User,
+    approved_by: User | None,
+    evidence: dict[str, Any],
+) -> list[Decision]:
+    now = timezone.now()
+    batch_id = uuid.uuid4() if len(targets) > 1 else None
+    decisions = []
+    for index, target in enumerate(targets):
+        case = target.case or _ring_case(target, main, decided_by, now)
+        is_main = index == 0
+        signals = list(case.signals.all())
+        decision = Decision.objects.create(
+            case=case,
+            subject=target.subject,
+            action=request.action,
+            policy=policy,
+            statement_of_reasons=request.statement_of_reasons.strip(),
+            language=request.language,
+            internal_note=request.internal_note.strip(),
+            decided_by=decided_by,
+            approved_by=approved_by,
+            decided_at=now,
+            automated_detection=any(s.is_automated for s in signals),
+            evidence=evidence
+            if is_main
+            else evidence_from_detail(case_detail(case), captured_at=now),
+            batch_id=batch_id,
+        )
+        listed = (
+            _list_indicators(
+                actor=decided_by,
+                decision=decision,
+                request=request,
+                subject=target.subject,
+                policy=policy,
+                now=now,
+            )
+            if is_main
+            else []
+        )
+        _effects(decision, target.subject, listed, now)
+        case.status = Case.Status.DECIDED
+        case.decided_at = now
+        case.claimed_by = None
+        case.lease_until = None
+        case.updated_at = now
+        case.save(update_fields=["status", "decided_at", "claimed_by", "lease_until", "updated_at"])
+        audit_record(
+            actor=decided_by,
+            action="decision.recorded",
+            target=decision,
+            payload={
+                "case": case.pk,
+                "action": decision.action,
+                "policy": policy.code,
+                "indicators": [i.pk for i in listed],
+                "approved_by": approved_by.pk if approved_by else None,
+                "ring": str(batch_id) if batch_id else None,
+            },
+        )
+        decisions.append(decision)
+    return decisions
+
+
+@transaction.atomic
+def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> DecisionOutcome:
+    """Decide the case the actor holds (and, for a ring, the linked subjects chosen)."""
+    if not actor.has_perm("reviews.add_decision"):
+        raise NotAllowed("your role cannot decide cases")
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .filter(pk=case_id)
+        .for_partner(actor.partner_id)
+        .select_related("subject__partner", "subject__account")
+        .first()
+    )
+    if case is None:
+        raise NotFound("no such case")
+    if not case.is_held_by(actor):
+        raise DecisionRefused(
+            "claim the case before deciding it: you do not hold it", code="not_claimant"
+        )
+    subject = case.subject
+    policy = _validate(case, subject, request)
+    targets = [_Target(subject=subject, case=case), *_ring_targets(actor, case, subject, request)]
+    now = timezone.now()
+    detail = case_detail(case)
+    evidence = evidence_from_detail(detail, captured_at=now)
+
+    reasons = _approval_reasons(targets, request, now)
+    if reasons:
+        proposal = DecisionProposal.objects.create(
+            case=case,
+            proposed_by=actor,
+            proposed_at=now,
+            action=request.action,
+            policy=policy,
+            statement_of_reasons=request.statement_of_reasons.strip(),
+            language=request.language,
+            internal_note=request.internal_note.strip(),
+            indicators=[
+                {"identifier": c.identifier_id, "list": c.list} for c in request.indicators
+            ],
+            gray_days=request.gray_days,
+            ring_subject_ids=[t.subject.pk for t in targets[1:]],
+            reasons=reasons,
+            evidence=evidence,
+        )
+        case.status = Case.Status.AWAITING_APPROVAL
+        case.claimed_by = None
+        case.lease_until = None
+        case.updated_at = now
+        case.save(update_fields=["status", "claimed_by", "lease_until", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="decision.proposed",
+            target=proposal,
+            payload={
+                "case": case.pk,
+                "action": request.action,
+                "reasons": reasons,
+                "ring": len(targets),
+            },
+        )
+        return DecisionOutcome(proposal=proposal)
+
+    decisions = _apply(
+        main=case,
+        targets=targets,
+        request=request,
+        policy=policy,
+        decided_by=actor,
+        approved_by=None,
+        evidence=evidence,
+    )
+    return DecisionOutcome(decisions=decisions)
+
+
+def _locked_proposal(actor: User, proposal_id: int) -> DecisionProposal:
+    proposal = (
+        DecisionProposal.objects.select_for_update(of=("self",))
+        .select_related("case__subject__partner", "case__subject__account", "proposed_by", "policy")
+        .filter(pk=proposal_id)
+        .first()
+    )
+    if proposal is None or (
+        actor.partner_id is not None and proposal.case.partner_id != actor.partner_id
+    ):
+        raise NotFound("no such proposal")
+    if proposal.status != DecisionProposal.Status.PENDING:
+        raise DecisionRefused(f"this proposal was already {proposal.get_status_display().lower()}")
+    if proposal.proposed_by_id == actor.pk:
+        raise DecisionRefused(
+            "four eyes: someone else must approve your proposal", code="four_eyes"
+        )
+    if not can_approve(actor, proposal):
+        raise NotAllowed("your role cannot approve decisions")
+    return proposal
+
+
+@transaction.atomic
+def decision_proposal_approve(*, actor: User, proposal_id: int) -> list[Decision]:
+    proposal = _locked_proposal(actor, proposal_id)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("subject__partner", "subject__account")
+        .get(pk=proposal.case_id)
+    )
+    request = DecisionRequest(
+        action=proposal.action,
+        policy_id=proposal.policy_id,
+        statement_of_reasons=proposal.statement_of_reasons,
+        language=proposal.language,
+        internal_note=proposal.internal_note,
+        indicators=tuple(
+            IndicatorChoice(identifier_id=i["identifier"], list=i["list"])
+            for i in proposal.indicators
+        ),
+        gray_days=proposal.gray_days,
+        ring_subject_ids=tuple(proposal.ring_subject_ids),
+    )
+    # The world may have moved while the proposal waited: check it all again.
+    policy = _validate(case, case.subject, request)
+    targets = [
+        _Target(subject=case.subject, case=case),
+        *_ring_targets(proposal.proposed_by, case, case.subject, request),
+    ]
+    now = timezone.now()
+    decisions = _apply(
+        main=case,
+        targets=targets,
+        request=request,
+        policy=policy,
+        decided_by=proposal.proposed_by,
+        approved_by=actor,
+        evidence=proposal.evidence,
+    )
+    proposal.status = DecisionProposal.Status.APPROVED
+    proposal.reviewed_by = actor
+    proposal.reviewed_at = now
+    proposal.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    audit_record(
+        actor=actor,
+        action="decision.approved",
+        target=proposal,
+        payload={"decisions": [d.pk for d in decisions]},
+    )
+    return decisions
+
+
+@transaction.atomic
+def decision_proposal_reject(*, actor: User, proposal_id: int, note: str) -> DecisionProposal:
+    proposal = _locked_proposal(actor, proposal_id)
+    note = note.strip()
+    if not note:
+        raise DecisionRefused(
+            "say why you reject the proposal: the note is required", code="note_required"
+        )
+    now = timezone.now()
+    case = Case.objects.select_for_update(of=("self",)).get(pk=proposal.case_id)
+    case.status = Case.Status.ESCALATED if case.is_escalated else Case.Status.OPEN
+    case.updated_at = now
+    case.save(update_fields=["status", "updated_at"])
+    proposal.status = DecisionProposal.Status.REJECTED
+    proposal.reviewed_by = actor
+    proposal.reviewed_at = now
+    proposal.review_note = note[:NOTE_MAX]
+    proposal.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+    audit_record(
+        actor=actor,
+        action="decision.rejected",
+        target=proposal,
+        payload={"note": proposal.review_note},
+    )
+    return proposal
