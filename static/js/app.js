@@ -103,6 +103,17 @@
     }
   });
 
+  // A new case swapped in: htmx would give the focus back to the field with the same id
+  // (the note, the submit button) on the new case, where a shortcut key would type into it
+  // or a second Enter would submit. Start each case with the focus on the page itself.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target && event.target.id === "workspace") {
+      const active = document.activeElement;
+      if (active && active !== document.body && event.target.contains(active)) active.blur();
+      window.scrollTo(0, 0);
+    }
+  });
+
   document.addEventListener("click", function (event) {
     if (event.target.closest('[data-shortcut="help"]')) {
       const help = document.getElementById("shortcuts-help");

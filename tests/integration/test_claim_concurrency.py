@@ -21,7 +21,7 @@ MODERATORS = 10
 CASES = 40
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_claims_never_share_a_case(kolesa):
     cases = {listing_case(kolesa, priority=p % 7).pk for p in range(CASES)}
     users = [
