@@ -178,7 +178,13 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache, so that the web server and the worker share rate limits and throttles.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Celery -----------------------------------------------------------------------------
 
@@ -209,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     "indicators-expire": {"task": "antifraud.tasks.indicators_expire", "schedule": 3600.0},
     "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
     "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
+    "appeal-leases-sweep": {"task": "reviews.tasks.appeal_leases_sweep", "schedule": 60.0},
 }
 
 # --- authentication ---------------------------------------------------------------------
@@ -334,6 +341,15 @@ CASE_DEADLINE_HOURS = env.int("CASE_DEADLINE_HOURS", default=24)
 APPEAL_DEADLINE_HOURS = env.int("APPEAL_DEADLINE_HOURS", default=72)
 # How long an appeal link stays valid (the DSA's six-month complaint window).
 APPEAL_LINK_MAX_AGE_DAYS = env.int("APPEAL_LINK_MAX_AGE_DAYS", default=182)
+# Appeals: statements, files, and how often one address or one link may post.
+APPEAL_STATEMENT_MIN = 20
+APPEAL_STATEMENT_MAX = 5000
+APPEAL_MAX_ATTACHMENTS = 3
+APPEAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+APPEAL_RATE_PER_ADDRESS = env.str("APPEAL_RATE_PER_ADDRESS", default="20/h")
+APPEAL_RATE_PER_LINK = env.str("APPEAL_RATE_PER_LINK", default="10/h")
+# Appeal posts larger than this are refused before they are read (three files and a form).
+APPEAL_REQUEST_MAX_BYTES = 3 * APPEAL_ATTACHMENT_MAX_BYTES + 1024 * 1024
 # Gray-list entries expire after this many days unless renewed.
 GRAY_LIST_DAYS = env.int("GRAY_LIST_DAYS", default=90)
 # High-impact decisions wait for a second moderator: rings larger than this many subjects,

@@ -21,13 +21,13 @@ class AppealLinkInvalid(Exception):
 
 def appeal_token(*, decision_id: int, decided_at: datetime) -> str:
     expires = decided_at + timedelta(days=settings.APPEAL_LINK_MAX_AGE_DAYS)
-    return signing.dumps({"d": decision_id, "x": int(expires.timestamp())}, salt=SALT)
+    return signing.Signer(salt=SALT).sign_object({"d": decision_id, "x": int(expires.timestamp())})
 
 
 def appeal_token_read(token: str, *, now: datetime | None = None) -> int:
     """The decision id the token grants, or `AppealLinkInvalid`."""
     try:
-        payload = signing.loads(token, salt=SALT)
+        payload = signing.Signer(salt=SALT).unsign_object(token)
         decision_id, expires = int(payload["d"]), int(payload["x"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
         raise AppealLinkInvalid from exc

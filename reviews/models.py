@@ -370,7 +370,12 @@ class Appeal(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     language = models.CharField(_("language"), max_length=8, default="ru")
     filed_at = models.DateTimeField(_("filed"), default=timezone.now)
+    # When the appellant consented to the processing of what they sent.
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
     deadline = models.DateTimeField(_("deadline"))
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    receipt_sent_at = models.DateTimeField(_("receipt e-mailed"), null=True, blank=True)
+    outcome_sent_at = models.DateTimeField(_("outcome e-mailed"), null=True, blank=True)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -434,6 +439,13 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"appeal {self.pk} ({self.get_status_display()})"
+
+    def is_held_by(self, user) -> bool:
+        return self.status == self.Status.IN_REVIEW and self.claimed_by_id == user.pk
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status in self.RESOLVED
 
 
 class AppealAttachment(models.Model):

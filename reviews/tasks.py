@@ -10,3 +10,13 @@ from reviews import services
 @shared_task
 def case_leases_sweep() -> int:
     return services.case_leases_sweep()
+
+
+@shared_task
+def appeal_leases_sweep() -> int:
+    return services.appeal_leases_sweep()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def appeal_email_send(appeal_id: int, kind: str) -> bool:
+    return services.appeal_email_send(appeal_id=appeal_id, kind=kind)

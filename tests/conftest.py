@@ -10,6 +10,9 @@ from django.db import connection
 from accounts.roles import Role
 from tests import factories
 
+# Fixtures shared by several test modules.
+pytest_plugins = ["tests.appeal_fixtures"]
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
@@ -23,9 +26,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _isolated_files(settings, tmp_path: Path) -> None:
+def _isolated_state(settings, tmp_path: Path) -> None:
+    """Files in a fresh folder, a fresh local cache (rate limits), fast password hashing.
+    Tests that need the shared Redis cache ask for the `redis_cache` fixture."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
 
 
 @pytest.fixture

@@ -1,5 +1,18 @@
 """State changes of reviews: plain functions, one transaction each, audited."""
 
+from reviews.services.appeals import (
+    AppealRefused,
+    appeal_attachment_viewed,
+    appeal_claim,
+    appeal_claim_next,
+    appeal_file,
+    appeal_lease_renew,
+    appeal_leases_sweep,
+    appeal_release,
+    appeal_resolve,
+    appeal_withdraw,
+    appeals_for,
+)
 from reviews.services.cases import (
     CaseNotAvailable,
     NotClaimant,
@@ -20,14 +33,27 @@ from reviews.services.decisions import (
     decision_record,
     statement_prefill,
 )
+from reviews.services.notifications import appeal_email_send
 
 __all__ = [
+    "AppealRefused",
     "CaseNotAvailable",
     "DecisionOutcome",
     "DecisionRefused",
     "DecisionRequest",
     "IndicatorChoice",
     "NotClaimant",
+    "appeal_attachment_viewed",
+    "appeal_claim",
+    "appeal_claim_next",
+    "appeal_email_send",
+    "appeal_file",
+    "appeal_lease_renew",
+    "appeal_leases_sweep",
+    "appeal_release",
+    "appeal_resolve",
+    "appeal_withdraw",
+    "appeals_for",
     "case_claim",
     "case_claim_next",
     "case_escalate",

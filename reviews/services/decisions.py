@@ -82,14 +82,14 @@ def statement_prefill(policy: Policy, subject: Subject, language: str) -> str:
     return template.replace("{title}", title).replace("{partner}", subject.partner.name)
 
 
-def _owner(subject: Subject) -> Subject | None:
+def subject_owner(subject: Subject) -> Subject | None:
     if subject.kind == Subject.Kind.ACCOUNT:
         return subject
     return subject.account
 
 
 def _check_fits(action: str, subject: Subject, *, label: str) -> None:
-    owner = _owner(subject)
+    owner = subject_owner(subject)
     if action == Decision.Action.REMOVE_LISTING:
         if subject.kind != Subject.Kind.LISTING:
             raise DecisionRefused(f"{label} is an account: block it instead of removing it")
@@ -161,7 +161,7 @@ def _ring_targets(
     wanted = sorted(set(request.ring_subject_ids) - {subject.pk})
     if not wanted:
         return []
-    owner = _owner(subject)
+    owner = subject_owner(subject)
     own_ids = [subject.pk] + ([owner.pk] if owner and owner.pk != subject.pk else [])
     linked = {entry.subject.pk for entry in subjects_linked_to(own_ids, limit=1000)}
     subjects = {
@@ -215,14 +215,14 @@ def _approval_reasons(
     if request.action == Decision.Action.BLOCK_ACCOUNT:
         old = now - timedelta(days=settings.SECOND_APPROVAL_ACCOUNT_AGE_DAYS)
         for target in targets:
-            owner = _owner(target.subject)
+            owner = subject_owner(target.subject)
             if owner and owner.registered_at and owner.registered_at < old:
                 reasons.append("account_age")
                 break
     return reasons
 
 
-def _decision_payload(decision: Decision) -> dict[str, Any]:
+def decision_payload(decision: Decision) -> dict[str, Any]:
     payload = {
         "id": decision.pk,
         "action": decision.action,
@@ -249,7 +249,7 @@ def _list_indicators(
 ) -> list[Indicator]:
     if not request.indicators:
         return []
-    owner = _owner(subject)
+    owner = subject_owner(subject)
     allowed = [subject.pk] + ([owner.pk] if owner else [])
     identifiers = {
         i.pk: i
@@ -286,8 +286,8 @@ def _list_indicators(
 
 
 def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now: datetime) -> None:
-    owner = _owner(subject)
-    payload = _decision_payload(decision)
+    owner = subject_owner(subject)
+    payload = decision_payload(decision)
     if decision.action == Decision.Action.BLOCK_ACCOUNT:
         core.subject_status_set(subject=owner, status=Subject.Status.BLOCKED, now=now)
         core.outbox_write(
@@ -400,6 +400,15 @@ def _apply(
         case.lease_until = None
         case.updated_at = now
         case.save(update_fields=["status", "decided_at", "claimed_by", "lease_until", "updated_at"])
+        if decision.is_appealable:
+            audit_record(
+                actor=decided_by,
+                action="appeal.link_issued",
+                target=decision,
+                payload={
+                    "expires": (now + timedelta(days=settings.APPEAL_LINK_MAX_AGE_DAYS)).isoformat()
+                },
+            )
         audit_record(
             actor=decided_by,
             action="decision.recorded",

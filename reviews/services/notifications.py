@@ -1,0 +1,47 @@
+"""E-mails to appellants, in their language, sent once each."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from antifraud.audit import audit_record
+from reviews.links import appeal_url
+from reviews.models import Appeal
+
+KINDS = {"received": "receipt_sent_at", "resolved": "outcome_sent_at"}
+
+
+def appeal_email_send(*, appeal_id: int, kind: str) -> bool:
+    """Send the receipt or the outcome. Returns False when there is nothing to send (no
+    address, already sent). The row stays locked while the mail goes out, so two workers
+    never both send it."""
+    field = KINDS[kind]
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update()
+            .select_related("decision__policy")
+            .filter(pk=appeal_id)
+            .first()
+        )
+        if appeal is None or not appeal.contact_email or getattr(appeal, field) is not None:
+            return False
+        if kind == "resolved" and not appeal.is_resolved:
+            return False
+        context = {
+            "appeal": appeal,
+            "policy_title": appeal.decision.policy.localized("title", appeal.language),
+            "link": appeal_url(
+                decision_id=appeal.decision_id, decided_at=appeal.decision.decided_at
+            ),
+        }
+        with translation.override(appeal.language):
+            subject = render_to_string(f"emails/appeal_{kind}_subject.txt", context).strip()
+            body = render_to_string(f"emails/appeal_{kind}.txt", context)
+        send_mail(subject, body, None, [appeal.contact_email])
+        setattr(appeal, field, timezone.now())
+        appeal.save(update_fields=[field])
+        audit_record(actor=None, action="appeal.email_sent", target=appeal, payload={"kind": kind})
+    return True

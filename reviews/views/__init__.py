@@ -1,0 +1,1 @@
+"""The pages of reviews: moderators' (cases), seniors' (appeals), the public appeal page."""

@@ -1,0 +1,225 @@
+"""The senior moderators' appeal queue and review page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import STAFF_ROLES, role_required
+from antifraud.errors import DomainError, NotAllowed, NotFound
+from reviews import services
+from reviews.links import appeal_url
+from reviews.models import Appeal, AppealAttachment
+from reviews.services.appeals import REPLY_MAX
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[
+            ("uphold", gettext_lazy("Uphold the decision")),
+            ("overturn", gettext_lazy("Overturn it")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reply = forms.CharField(
+        label=gettext_lazy("Reply to the appellant (they read this)"),
+        max_length=REPLY_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+def _require_view(request: HttpRequest) -> None:
+    if not request.user.has_perm("reviews.view_appeal"):
+        raise PermissionDenied
+
+
+def _appeal_for(request: HttpRequest, appeal_id: int) -> Appeal:
+    _require_view(request)
+    appeal = (
+        services.appeals_for(request.user)
+        .select_related(
+            "decision__policy",
+            "decision__subject__partner",
+            "decision__subject__account",
+            "decision__decided_by",
+            "decision__approved_by",
+            "claimed_by",
+            "reviewer",
+            "reversal",
+        )
+        .filter(pk=appeal_id)
+        .first()
+    )
+    if appeal is None:
+        raise Http404("no such appeal")
+    return appeal
+
+
+def _refusal(error: DomainError) -> None:
+    if isinstance(error, NotFound):
+        raise Http404(error.message)
+    if isinstance(error, NotAllowed):
+        raise PermissionDenied(error.message)
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def appeals_page(request: HttpRequest) -> HttpResponse:
+    _require_view(request)
+    waiting = (
+        services.appeals_for(request.user)
+        .filter(status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW])
+        .select_related("decision__subject__partner", "decision__policy", "claimed_by")
+        .order_by("deadline", "pk")[:200]
+    )
+    return render(
+        request,
+        "appeals/queue.html",
+        {
+            "appeals": waiting,
+            "now": timezone.now(),
+            "may_review": request.user.has_perm("reviews.review_appeal"),
+            "breached": services.appeals_for(request.user)
+            .filter(
+                status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW],
+                deadline__lte=timezone.now(),
+            )
+            .count(),
+        },
+    )
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def appeal_claim_next(request: HttpRequest) -> HttpResponse:
+    try:
+        appeal = services.appeal_claim_next(actor=request.user)
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+        return redirect("appeals")
+    if appeal is None:
+        messages.info(request, _("No appeal is waiting for you."))
+        return redirect("appeals")
+    return redirect("appeal-review", appeal.pk)
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def appeal_page(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = _appeal_for(request, appeal_id)
+    return _render(request, appeal, ResolveForm())
+
+
+def _render(
+    request: HttpRequest, appeal: Appeal, form: ResolveForm, status: int = 200
+) -> HttpResponse:
+    decision = appeal.decision
+    user = request.user
+    took_part = user.pk in (decision.decided_by_id, decision.approved_by_id)
+    return render(
+        request,
+        "appeals/review.html",
+        {
+            "appeal": appeal,
+            "decision": decision,
+            "evidence": decision.evidence,
+            "attachments": list(appeal.attachments.order_by("pk")),
+            "held": appeal.is_held_by(user),
+            "may_claim": user.has_perm("reviews.review_appeal")
+            and not took_part
+            and appeal.status in (Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW)
+            and not appeal.is_held_by(user),
+            "took_part": took_part,
+            # Reviewers judge the decision, not the colleague: only supervisors see who decided.
+            "show_decider": user.has_perm("antifraud.view_auditevent"),
+            "form": form,
+            "appeal_link": appeal_url(decision_id=decision.pk, decided_at=decision.decided_at),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def appeal_claim(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = _appeal_for(request, appeal_id)
+    try:
+        services.appeal_claim(actor=request.user, appeal_id=appeal.pk)
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+    return redirect("appeal-review", appeal.pk)
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def appeal_release(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = _appeal_for(request, appeal_id)
+    try:
+        services.appeal_release(actor=request.user, appeal_id=appeal.pk)
+    except DomainError as error:
+        _refusal(error)
+        messages.error(request, error.message)
+        return redirect("appeal-review", appeal.pk)
+    return redirect("appeals")
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def appeal_resolve(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    appeal = _appeal_for(request, appeal_id)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        return _render(request, appeal, form, status=422)
+    try:
+        services.appeal_resolve(
+            actor=request.user,
+            appeal_id=appeal.pk,
+            overturn=form.cleaned_data["outcome"] == "overturn",
+            reply=form.cleaned_data["reply"],
+        )
+    except DomainError as error:
+        _refusal(error)
+        form.add_error(None, error.message)
+        appeal.refresh_from_db()
+        return _render(request, appeal, form, status=409)
+    messages.success(request, _("Appeal %(id)s resolved.") % {"id": appeal.pk})
+    return redirect("appeals")
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def appeal_attachment(request: HttpRequest, appeal_id: int, attachment_id: int) -> HttpResponse:
+    """Appellants' files go only to staff who may see the appeal, and each look is audited."""
+    appeal = _appeal_for(request, appeal_id)
+    if not request.user.has_perm("reviews.view_appealattachment"):
+        raise PermissionDenied
+    attachment = AppealAttachment.objects.filter(pk=attachment_id, appeal=appeal).first()
+    if attachment is None:
+        raise Http404("no such attachment")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("file missing") from exc
+    services.appeal_attachment_viewed(actor=request.user, attachment=attachment)
+    inline = attachment.content_type.startswith("image/")
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=not inline,
+        filename=f"appeal-{appeal.pk}-{attachment.pk}.{attachment.file.name.rsplit('.', 1)[-1]}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,172 @@
+"""The appeal page for blocked users: no account, reached through the signed link the
+partner showed them, in English, Russian or Kazakh."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from antifraud.errors import DomainError, InvalidInput
+from reviews import services
+from reviews.links import AppealLinkInvalid, appeal_token_read
+from reviews.models import PUBLIC_LANGUAGES, Appeal, Decision
+from reviews.services.appeals import appeal_window_open
+from reviews.throttles import appeal_post_allowed
+from reviews.uploads import Upload
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label=gettext_lazy("Why is the decision wrong?"),
+        min_length=settings.APPEAL_STATEMENT_MIN,
+        max_length=settings.APPEAL_STATEMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    contact_email = forms.EmailField(
+        label=gettext_lazy("Your e-mail, to receive the outcome (optional)"), required=False
+    )
+    attachments = MultipleFileField(
+        label=gettext_lazy(
+            "Evidence: up to three JPEG, PNG or PDF files of at most 5 MB each (optional)"
+        ),
+        required=False,
+    )
+    consent = forms.BooleanField(
+        label=gettext_lazy(
+            "I agree that my statement, e-mail address and files are processed to review this appeal."
+        )
+    )
+
+
+def _language(request: HttpRequest, decision: Decision | None, appeal: Appeal | None) -> str:
+    asked = request.GET.get("lang")
+    if asked in PUBLIC_LANGUAGES:
+        return asked
+    if appeal is not None:
+        return appeal.language
+    if decision is not None and decision.language in PUBLIC_LANGUAGES:
+        return decision.language
+    return "ru"
+
+
+def _invalid(request: HttpRequest) -> HttpResponse:
+    """The same plain answer for a tampered, expired or foreign link."""
+    return render(request, "appeals/invalid.html", status=404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def appeal_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        decision_id = appeal_token_read(token)
+    except AppealLinkInvalid:
+        return _invalid(request)
+    decision = (
+        Decision.objects.select_related("policy", "subject__partner", "subject__account")
+        .filter(pk=decision_id)
+        .first()
+    )
+    if decision is None or not decision.is_appealable or not appeal_window_open(decision):
+        return _invalid(request)
+    appeal = Appeal.objects.filter(decision=decision).first()
+    language = _language(request, decision, appeal)
+    with translation.override(language):
+        response = _appeal_page(request, token, decision, appeal, language)
+    response["Content-Language"] = language
+    return response
+
+
+def _appeal_page(
+    request: HttpRequest, token: str, decision: Decision, appeal: Appeal | None, language: str
+) -> HttpResponse:
+    here = reverse("appeal", args=[token]) + f"?lang={language}"
+    form = AppealForm()
+    status = 200
+    error = ""
+    if request.method == "POST":
+        if not appeal_post_allowed(request, token):
+            return render(request, "appeals/limited.html", {"language": language}, status=429)
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEAL_REQUEST_MAX_BYTES:
+            return render(request, "appeals/too_large.html", {"back": here}, status=413)
+        if request.POST.get("action") == "withdraw" and appeal is not None:
+            try:
+                services.appeal_withdraw(appeal_id=appeal.pk)
+            except DomainError as exc:
+                error = exc.message
+                status = 409
+            else:
+                return redirect(here)
+        elif appeal is not None:
+            error = _("An appeal against this decision was already filed.")
+            status = 409
+        else:
+            form = AppealForm(request.POST, request.FILES)
+            if form.is_valid():
+                uploads = [
+                    Upload(name=f.name, data=f.read()) for f in form.cleaned_data["attachments"]
+                ]
+                try:
+                    services.appeal_file(
+                        decision_id=decision.pk,
+                        statement=form.cleaned_data["statement"],
+                        contact_email=form.cleaned_data["contact_email"],
+                        language=language,
+                        consent=form.cleaned_data["consent"],
+                        attachments=uploads,
+                    )
+                except InvalidInput as exc:
+                    form.add_error(None, exc.message)
+                    status = 400
+                except DomainError as exc:
+                    error = exc.message
+                    status = 409
+                else:
+                    return redirect(here + "&filed=1")
+            else:
+                status = 400
+            appeal = Appeal.objects.filter(decision=decision).first()
+    subject = decision.subject
+    owner = subject if subject.kind == "account" else subject.account
+    return render(
+        request,
+        "appeals/public.html",
+        {
+            "decision": decision,
+            "policy_title": decision.policy.localized("title", language),
+            "policy_text": decision.policy.localized("text", language),
+            "subject": subject,
+            "owner": owner,
+            "appeal": appeal,
+            "form": form,
+            "error": error,
+            "just_filed": request.GET.get("filed") == "1" and appeal is not None,
+            "language": language,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES],
+            "path": reverse("appeal", args=[token]),
+        },
+        status=status,
+    )
