@@ -31,31 +31,30 @@ def event_payload(
     *,
     event_type: str,
     at: datetime,
-    subject: Subject,
     recipient_id: int,
-    decision: dict[str, Any],
-    indicators: list[Indicator],
+    subject: Subject | None = None,
+    decision: dict[str, Any] | None = None,
+    indicators: list[Indicator] = (),
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A Standard Webhooks style body: `type`, `timestamp`, `data`.
 
     The subject's own partner also gets the statement of reasons and the appeal link, which
     it shows to its user; other partners get the subject's reference and the indicators.
     """
-    own = subject.partner_id == recipient_id
-    decision_part = {
-        k: v for k, v in decision.items() if own or k not in {"statement_of_reasons", "appeal_url"}
-    }
-    return {
-        "type": event_type,
-        "timestamp": at.isoformat(),
-        "data": {
-            "subject": {
-                "partner": subject.partner.slug,
-                "kind": subject.kind,
-                "external_id": subject.external_id,
-                "yours": own,
-            },
-            "decision": decision_part,
-            "indicators": [indicator_public(i) for i in indicators],
-        },
-    }
+    data: dict[str, Any] = {}
+    own = subject is not None and subject.partner_id == recipient_id
+    if subject is not None:
+        data["subject"] = {
+            "partner": subject.partner.slug,
+            "kind": subject.kind,
+            "external_id": subject.external_id,
+            "yours": own,
+        }
+    if decision is not None:
+        data["decision"] = {
+            k: v for k, v in decision.items() if own or k not in {"statement_of_reasons", "appeal_url"}
+        }
+    data["indicators"] = [indicator_public(i) for i in indicators]
+    data.update(extra or {})
+    return {"type": event_type, "timestamp": at.isoformat(), "data": data}

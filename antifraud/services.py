@@ -174,13 +174,16 @@ def subject_status_set(*, subject: Subject, status: str, now: datetime) -> None:
 def outbox_write(
     *,
     event_type: str,
-    subject: Subject,
-    decision: dict[str, Any],
-    indicators: list[Indicator],
     at: datetime,
+    subject: Subject | None = None,
+    decision: dict[str, Any] | None = None,
+    indicators: list[Indicator] = (),
+    extra: dict[str, Any] | None = None,
 ) -> list[Delivery]:
-    """One outbox row per active partner, in the caller's transaction. Delivery happens
-    after commit; the rows are also each partner's event feed."""
+    """One outbox row per active partner, in the caller's transaction. After commit, rows
+    for partners with a webhook URL are sent by Celery; every row is also in the partner's
+    event feed."""
+    partners = list(Partner.objects.filter(is_active=True).order_by("pk"))
     rows = [
         Delivery(
             partner=partner,
@@ -189,19 +192,31 @@ def outbox_write(
             payload=event_payload(
                 event_type=event_type,
                 at=at,
-                subject=subject,
                 recipient_id=partner.pk,
+                subject=subject,
                 decision=decision,
                 indicators=indicators,
+                extra=extra,
             ),
             subject=subject,
-            status=Delivery.Status.PENDING,
-            next_attempt_at=at,
+            status=Delivery.Status.PENDING if partner.webhook_url else Delivery.Status.FEED,
+            next_attempt_at=at if partner.webhook_url else None,
             created_at=at,
         )
-        for partner in Partner.objects.filter(is_active=True).order_by("pk")
+        for partner in partners
     ]
-    return Delivery.objects.bulk_create(rows)
+    created = Delivery.objects.bulk_create(rows)
+    _send_after_commit([d.pk for d in created if d.status == Delivery.Status.PENDING])
+    return created
+
+
+def _send_after_commit(delivery_ids: list[int]) -> None:
+    if not delivery_ids:
+        return
+    from antifraud.tasks import delivery_send
+
+    for delivery_id in delivery_ids:
+        delivery_send.delay_on_commit(delivery_id)
 
 
 # --- market prices ----------------------------------------------------------------------

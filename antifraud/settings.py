@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "axes",
@@ -216,6 +218,9 @@ CELERY_BEAT_SCHEDULE = {
     "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
     "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
     "appeal-leases-sweep": {"task": "reviews.tasks.appeal_leases_sweep", "schedule": 60.0},
+    # Re-enqueues deliveries that are due but not in flight: a lost broker message, a Redis
+    # restart or a killed worker only delays an event, never loses it.
+    "deliveries-redeliver-due": {"task": "antifraud.tasks.deliveries_redeliver_due", "schedule": 15.0},
 }
 
 # --- authentication ---------------------------------------------------------------------
@@ -322,14 +327,47 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- REST framework ---------------------------------------------------------------------
+# --- the partner API ---------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["antifraud.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["antifraud.api.throttling.ApiKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_RATE", default="600/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "antifraud.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "antifraud partner API",
+    "DESCRIPTION": (
+        "Report flagged accounts and listings, look indicators up, follow your cases and the "
+        "event feed, propose gray-list entries. Authenticate with `Authorization: Api-Key <key>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Partner API limits.
+API_MAX_REPORTS = 1000
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+API_MAX_LOOKUP_VALUES = 100
+API_EVENTS_PAGE_MAX = 1000
+
+# Webhooks: seconds to wait before each retry (with jitter), then the delivery is dead.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(s) for s in env.list("WEBHOOK_RETRY_SCHEDULE", default=["30", "120", "600", "3600", "21600", "86400"])
+]
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
 
 # --- the domain's own settings ----------------------------------------------------------
 

@@ -16,3 +16,19 @@ def indicators_expire() -> int:
 @shared_task
 def market_prices_refresh() -> int:
     return services.market_prices_refresh()
+
+
+# acks_late (set for every task in settings) makes a killed worker's delivery run again; the
+# delivery itself refuses to send a row that is delivered or already in flight.
+@shared_task
+def delivery_send(delivery_id: int) -> str:
+    from antifraud.delivery import delivery_attempt
+
+    return delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task
+def deliveries_redeliver_due() -> int:
+    from antifraud.delivery import deliveries_redeliver_due as redeliver
+
+    return redeliver()

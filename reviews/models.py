@@ -465,3 +465,27 @@ class AppealAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"attachment {self.pk}"
+
+
+class Report(models.Model):
+    """A partner's report as received, kept so that a resend of the same `report_id`
+    returns the first answer and writes nothing."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="reports")
+    report_id = models.CharField(_("report id"), max_length=128)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="reports")
+    signal = models.OneToOneField(Signal, on_delete=models.PROTECT, related_name="report")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    # The answer given the first time, returned as it was on a resend.
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "report_id"], name="report_unique_per_partner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.report_id}"

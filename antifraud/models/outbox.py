@@ -26,12 +26,15 @@ class Delivery(models.Model):
         RETRYING = "retrying", _("Retrying")
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Dead")
+        # The partner has no webhook URL: it reads this event from the feed.
+        FEED = "feed", _("Feed only")
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="deliveries")
     event_type = models.CharField(_("event"), max_length=32, choices=EventType.choices)
     # The Standard Webhooks `webhook-id`: receivers deduplicate on it.
     webhook_id = models.CharField(max_length=64, unique=True)
     payload = models.JSONField(_("payload"))
+    # The subject the event is about; empty for events about an indicator alone.
     subject = models.ForeignKey(
         Subject, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries"
     )
@@ -42,6 +45,8 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set while a worker is sending it, so that the redelivery sweep leaves it alone.
+    in_flight_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
@@ -51,7 +56,7 @@ class Delivery(models.Model):
         permissions = [("retry_delivery", "Can retry dead deliveries")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "retrying", "delivered", "dead"]),
+                condition=Q(status__in=["pending", "retrying", "delivered", "dead", "feed"]),
                 name="delivery_status_valid",
             ),
             models.CheckConstraint(

@@ -16,6 +16,7 @@ from reviews.demo.builder import demo_usernames
 
 # Children before parents.
 DOMAIN_TABLES = [
+    "reviews_report",
     "reviews_decisionproposal",
     "reviews_appealattachment",
     "reviews_appeal",
