@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint install install-dev browser clean
+.PHONY: run test lint bench install install-dev browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "antifraud needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -48,6 +48,10 @@ lint: install-dev
 test: install-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/).
+bench: install-dev
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles

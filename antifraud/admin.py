@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +25,7 @@ from antifraud.models import (
     Subject,
     SubjectIdentifier,
 )
+from antifraud.services.keys import api_key_create, api_key_revoke
 
 
 class ReadOnlyAdminMixin:
@@ -90,14 +93,51 @@ class PartnerAdmin(admin.ModelAdmin):
         "is_active",
         "created_at",
     )
+    actions = ("create_api_key",)
+
+    def has_create_api_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.add_apikey")
+
+    @admin.action(description=_("Create an API key"), permissions=("create_api_key",))
+    def create_api_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        # The key is shown once, in the message on the next page; only its hash is kept.
+        name = f"created in the admin by {request.user.get_username()} on {timezone.localdate():%Y-%m-%d}"
+        for partner in queryset.order_by("name"):
+            api_key, key = api_key_create(actor=request.user, partner=partner, name=name[:100])
+            self.message_user(
+                request,
+                format_html(
+                    "API key {} for {}: <code>{}</code> — copy it now, it is not shown again.",
+                    api_key.prefix,
+                    partner.name,
+                    key,
+                ),
+                messages.SUCCESS,
+            )
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("prefix", "partner", "name", "created_at", "last_used_at", "revoked_at")
     list_filter = ("partner", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("partner",)
     search_fields = ("prefix", "name")
     exclude = ("key_hash",)
+    actions = ("revoke",)
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.change_apikey")
+
+    @admin.action(description=_("Revoke"), permissions=("revoke",))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        prefixes = list(queryset.filter(revoked_at__isnull=True).values_list("prefix", flat=True))
+        for prefix in prefixes:
+            api_key_revoke(actor=request.user, prefix=prefix)
+        skipped = queryset.count() - len(prefixes)
+        message = _("Revoked %(n)d key(s).") % {"n": len(prefixes)}
+        if skipped:
+            message += " " + _("%(n)d were already revoked.") % {"n": skipped}
+        self.message_user(request, message, messages.SUCCESS if prefixes else messages.WARNING)
 
 
 class IdentifierInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -49,6 +49,8 @@ def normalize_phone(raw: str, region: str = "KZ") -> Normalized:
 
 def normalize_email(raw: str) -> Normalized:
     value = raw.strip().lower()
+    if len(value) > 254:
+        raise NormalizationError("too_long", "an e-mail address has at most 254 characters")
     try:
         validate_email(value)
     except ValidationError as exc:
@@ -117,7 +119,7 @@ def normalize_url(raw: str) -> Normalized:
         raise NormalizationError("invalid_url", "not an http(s) URL")
     host = parts.hostname.lower().removeprefix("www.")
     value = urlunsplit(("https", host, parts.path.rstrip("/") or "/", parts.query, ""))
-    return Normalized(kind=IndicatorKind.URL, value=value[:255], display=value[:100])
+    return Normalized(kind=IndicatorKind.URL, value=value, display=value[:100])
 
 
 _NORMALIZERS = {
@@ -140,4 +142,8 @@ def normalize(kind: str, raw: str) -> Normalized:
         raise NormalizationError("blank", "a value is required")
     if len(raw) > 512:
         raise NormalizationError("too_long", "a value has at most 512 characters")
-    return normalizer(raw)
+    result = normalizer(raw)
+    if len(result.value) > 255:
+        raise NormalizationError("too_long", "the value is too long")
+    # The columns keep at most 100 characters of what people are shown.
+    return Normalized(kind=result.kind, value=result.value, display=result.display[:100])

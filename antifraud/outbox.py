@@ -53,7 +53,9 @@ def event_payload(
         }
     if decision is not None:
         data["decision"] = {
-            k: v for k, v in decision.items() if own or k not in {"statement_of_reasons", "appeal_url"}
+            k: v
+            for k, v in decision.items()
+            if own or k not in {"statement_of_reasons", "appeal_url"}
         }
     data["indicators"] = [indicator_public(i) for i in indicators]
     data.update(extra or {})

@@ -220,7 +220,10 @@ CELERY_BEAT_SCHEDULE = {
     "appeal-leases-sweep": {"task": "reviews.tasks.appeal_leases_sweep", "schedule": 60.0},
     # Re-enqueues deliveries that are due but not in flight: a lost broker message, a Redis
     # restart or a killed worker only delays an event, never loses it.
-    "deliveries-redeliver-due": {"task": "antifraud.tasks.deliveries_redeliver_due", "schedule": 15.0},
+    "deliveries-redeliver-due": {
+        "task": "antifraud.tasks.deliveries_redeliver_due",
+        "schedule": 15.0,
+    },
 }
 
 # --- authentication ---------------------------------------------------------------------
@@ -336,7 +339,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_RATE", default="600/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["antifraud.api.parsers.ApiJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "antifraud.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -355,16 +358,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("kind", "status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "IndicatorKindEnum": "antifraud.models.IndicatorKind",
+        "SubjectKindEnum": "antifraud.models.Subject.Kind",
+        "CaseStatusEnum": "reviews.models.Case.Status",
+        "AppealStatusEnum": "reviews.models.Appeal.Status",
+    },
 }
 # Partner API limits.
 API_MAX_REPORTS = 1000
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 API_MAX_LOOKUP_VALUES = 100
 API_EVENTS_PAGE_MAX = 1000
+# Events enter the feed this many seconds after they are written: outbox ids are assigned
+# before commit, so a reader that went ahead could step over a row that commits late.
+API_EVENTS_SETTLE_SECONDS = env.int("API_EVENTS_SETTLE_SECONDS", default=5)
 
 # Webhooks: seconds to wait before each retry (with jitter), then the delivery is dead.
 WEBHOOK_RETRY_SCHEDULE = [
-    float(s) for s in env.list("WEBHOOK_RETRY_SCHEDULE", default=["30", "120", "600", "3600", "21600", "86400"])
+    float(s)
+    for s in env.list(
+        "WEBHOOK_RETRY_SCHEDULE", default=["30", "120", "600", "3600", "21600", "86400"]
+    )
 ]
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)

@@ -1,15 +1,23 @@
-"""Service health for load balancers and monitoring."""
+"""Pages of the core: service health for load balancers and monitoring, and the
+supervisors' view of webhook deliveries."""
 
 from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts.permissions import STAFF_ROLES, role_required
 from antifraud.celery import app as celery_app
+from antifraud.delivery import DeliveryNotDead, deliveries_overview, delivery_retry
+from antifraud.errors import DomainError, NotAllowed, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +57,45 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+# --- webhook deliveries -----------------------------------------------------------------
+
+
+@role_required(*STAFF_ROLES)
+@require_GET
+def deliveries_page(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("antifraud.view_delivery"):
+        raise PermissionDenied
+    return render(
+        request,
+        "antifraud/deliveries.html",
+        {
+            "overview": deliveries_overview(user=request.user),
+            "may_retry": request.user.has_perm("antifraud.retry_delivery"),
+        },
+    )
+
+
+@role_required(*STAFF_ROLES)
+@require_POST
+def delivery_retry_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    if not request.user.has_perm("antifraud.retry_delivery"):
+        raise PermissionDenied
+    try:
+        delivery = delivery_retry(actor=request.user, delivery_id=delivery_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DeliveryNotDead:
+        messages.error(request, _("Only a dead delivery can be retried; this one is not dead."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Delivery %(webhook_id)s to %(partner)s is queued again.")
+            % {"webhook_id": delivery.webhook_id, "partner": delivery.partner.name},
+        )
+    return redirect("deliveries")

@@ -476,7 +476,9 @@ class Report(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="reports")
     signal = models.OneToOneField(Signal, on_delete=models.PROTECT, related_name="report")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
     # The answer given the first time, returned as it was on a resend.
     result = models.JSONField(default=dict)
 
@@ -484,7 +486,9 @@ class Report(models.Model):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         constraints = [
-            models.UniqueConstraint(fields=["partner", "report_id"], name="report_unique_per_partner"),
+            models.UniqueConstraint(
+                fields=["partner", "report_id"], name="report_unique_per_partner"
+            ),
         ]
 
     def __str__(self) -> str:

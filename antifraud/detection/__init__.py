@@ -24,11 +24,12 @@ class Findings:
 RULE_FAMILIES = (lists.detect,)
 
 
-def run(*, subject: Subject, now: datetime) -> Findings:
-    """Run every rule family on the subject; the signals returned are saved."""
+def run(*, subject: Subject, now: datetime, pairs: set[tuple[str, str]] | None = None) -> Findings:
+    """Run every rule family on the subject; the signals returned are saved. `pairs` are the
+    subject's (kind, value) identifiers when the caller knows them all already."""
     findings = Findings()
     for detect in RULE_FAMILIES:
-        detect(subject=subject, now=now, findings=findings)
+        detect(subject=subject, now=now, findings=findings, pairs=pairs)
     for signal in findings.signals:
         signal.save()
     return findings

@@ -9,6 +9,7 @@ from operator import or_
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
+from django.utils import timezone
 
 from antifraud.models import Indicator, IndicatorKind, Scheme, Signal, Subject, SubjectIdentifier
 
@@ -33,18 +34,33 @@ def public_match(indicator: Indicator) -> dict:
     """What a partner may learn of a match: never who or what else carries the value."""
     return {
         "kind": indicator.kind,
-        "display": indicator.display if indicator.kind != IndicatorKind.CARD else indicator.display[-9:],
+        "display": indicator.display
+        if indicator.kind != IndicatorKind.CARD
+        else indicator.display[-9:],
         "list": indicator.list,
         "scheme": indicator.scheme or None,
-        "since": indicator.listed_at.isoformat(),
-        "expires_at": indicator.expires_at.isoformat() if indicator.expires_at else None,
+        "since": timezone.localtime(indicator.listed_at).isoformat(),
+        "expires_at": timezone.localtime(indicator.expires_at).isoformat()
+        if indicator.expires_at
+        else None,
     }
 
 
-def detect(*, subject: Subject, now: datetime, findings: Findings) -> None:
-    owner_ids = [subject.pk] + ([subject.account_id] if subject.account_id else [])
-    pairs = set(SubjectIdentifier.objects.filter(subject_id__in=owner_ids).values_list("kind", "value"))
+def detect(
+    *,
+    subject: Subject,
+    now: datetime,
+    findings: Findings,
+    pairs: set[tuple[str, str]] | None = None,
+) -> None:
+    if pairs is None:
+        owner_ids = [subject.pk] + ([subject.account_id] if subject.account_id else [])
+        pairs = set(
+            SubjectIdentifier.objects.filter(subject_id__in=owner_ids).values_list("kind", "value")
+        )
     matches = matching_indicators(pairs, now=now)
+    if not matches:
+        return
     findings.list_matches.extend(public_match(i) for i in matches)
     already = {
         tuple(sorted(s.details.get("indicators", [])))

@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.models import Partner, User
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError
-from antifraud.models import Indicator
+from antifraud.models import Delivery, Indicator
+from antifraud.services.outbox import outbox_write
 
 
 @dataclass(frozen=True)
@@ -148,3 +149,57 @@ def indicators_expire(*, now: datetime | None = None, batch: int = 1000) -> int:
         actor=None, action="indicator.expired", payload={"indicators": due, "count": len(due)}
     )
     return len(due)
+
+
+@transaction.atomic
+def indicator_propose(
+    *,
+    partner: Partner,
+    kind: str,
+    value: str,
+    display: str,
+    reason: str,
+    scheme: str = "",
+    expires_in_days: int | None = None,
+    now: datetime | None = None,
+) -> Listing:
+    """A partner's proposal: the normalised value goes on the gray list, expiring, never on
+    the black one. A new entry is announced to every partner (`indicator.listed`); an
+    entry already in force is extended or corroborated, and a black one stays black. A
+    value vetted as honest is refused (`value_cleared`)."""
+    now = now or timezone.now()
+    listing = indicator_list(
+        actor=None,
+        partner=partner,
+        kind=kind,
+        value=value,
+        display=display,
+        list=Indicator.List.GRAY,
+        origin=Indicator.Origin.PARTNER_PROPOSAL,
+        origin_ref=f"partner:{partner.slug}",
+        scheme=scheme,
+        reason=reason,
+        expires_at=now + timedelta(days=expires_in_days or settings.GRAY_LIST_DAYS),
+        now=now,
+    )
+    if listing.created:
+        outbox_write(
+            event_type=Delivery.EventType.INDICATOR_LISTED,
+            at=now,
+            indicators=[listing.indicator],
+            extra={"proposed_by": partner.slug},
+        )
+    # Every proposal is on the trail, also one that only corroborated an existing entry.
+    audit_record(
+        actor=None,
+        partner=partner,
+        action="indicator.proposed",
+        target=listing.indicator,
+        payload={
+            "kind": kind,
+            "created": listing.created,
+            "list": listing.indicator.list,
+            "expires_at": listing.indicator.expires_at,
+        },
+    )
+    return listing

@@ -77,3 +77,13 @@ def test_pdq_hashes_match_the_reference_implementation(shared_data):
         with Image.open(folder / "images" / row["file"]) as image:
             digest, _quality = pdq_hex(image)
         assert pdq_distance(digest, row["pdq_hex"]) <= 16, row["file"]
+
+
+def test_values_that_do_not_fit_the_columns_are_refused():
+    with pytest.raises(NormalizationError):
+        normalize("email", "a" * 250 + "@mail.kz")
+    long_url = "https://kolesa.kz/" + "a" * 300
+    with pytest.raises(NormalizationError) as error:
+        normalize("url", long_url)
+    assert error.value.code in ("too_long", "invalid_url")
+    assert len(normalize("email", "a" * 120 + "@mail.kz").display) == 100

@@ -7,11 +7,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from antifraud.models import AuditEvent, Indicator, Signal, Subject, SubjectIdentifier
+from antifraud.models import AuditEvent, Signal, Subject, SubjectIdentifier
 from antifraud.normalize import normalize
 from antifraud.services import indicator_list
 from reviews.models import Case, Report
-from reviews.services.intake import AccountInput, PhotoInput, ReportInput, SubjectInput, report_ingest
+from reviews.services.intake import (
+    AccountInput,
+    PhotoInput,
+    ReportInput,
+    SubjectInput,
+    report_ingest,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +32,16 @@ def report(report_id="r-1", external_id="163224578", **kwargs) -> ReportInput:
     return ReportInput(
         report_id=report_id,
         subject=SubjectInput(
-            kind="listing", external_id=external_id, title="Toyota Camry 70, 2019 г.", price=5_500_000, city="Алматы", category="cars"
+            kind="listing",
+            external_id=external_id,
+            title="Toyota Camry 70, 2019 г.",
+            price=5_500_000,
+            city="Алматы",
+            category="cars",
         ),
-        account=AccountInput(external_id="u-77", name="Ерлан Т.", registered_at=timezone.now() - timedelta(days=3)),
+        account=AccountInput(
+            external_id="u-77", name="Ерлан Т.", registered_at=timezone.now() - timedelta(days=3)
+        ),
         identifiers=(normalize("phone", "8 701 555 01 01"),),
         photos=(PhotoInput(pdq_hash=PDQ, url="https://kolesa.kz/photo/1.jpg"),),
         **kwargs,
@@ -47,22 +60,36 @@ def test_a_report_opens_a_case(kolesa):
     assert result["risk_score"] == case.risk_score == 60
     assert case.deadline > timezone.now() + timedelta(hours=23)
     # The phone links the listing and its account; the photo hash is an identifier too.
-    assert set(SubjectIdentifier.objects.filter(value=PHONE).values_list("subject_id", flat=True)) == {
+    assert set(
+        SubjectIdentifier.objects.filter(value=PHONE).values_list("subject_id", flat=True)
+    ) == {
         listing.pk,
         listing.account_id,
     }
     assert SubjectIdentifier.objects.filter(subject=listing, kind="photo", value=PDQ).exists()
     assert listing.photos.get().source_url.endswith("1.jpg")
-    assert {"case.opened", "report.ingested"} <= set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"case.opened", "report.ingested"} <= set(
+        AuditEvent.objects.values_list("action", flat=True)
+    )
 
 
 def test_a_resend_returns_the_first_answer_and_writes_nothing(kolesa):
     first = report_ingest(partner=kolesa, report=report())
-    counts = (Subject.objects.count(), Signal.objects.count(), Case.objects.count(), AuditEvent.objects.count())
+    counts = (
+        Subject.objects.count(),
+        Signal.objects.count(),
+        Case.objects.count(),
+        AuditEvent.objects.count(),
+    )
     again = report_ingest(partner=kolesa, report=report(explanation="different text this time"))
     assert not again.created
     assert again.result == first.result
-    assert (Subject.objects.count(), Signal.objects.count(), Case.objects.count(), AuditEvent.objects.count()) == counts
+    assert (
+        Subject.objects.count(),
+        Signal.objects.count(),
+        Case.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
 
 
 def test_the_same_report_id_from_another_partner_is_another_report(kolesa, krisha):
@@ -74,7 +101,9 @@ def test_the_same_report_id_from_another_partner_is_another_report(kolesa, krish
 def test_a_second_report_joins_the_open_case_and_raises_its_priority(kolesa):
     first = report_ingest(partner=kolesa, report=report())
     case = Case.objects.get(pk=first.result["case_id"])
-    second = report_ingest(partner=kolesa, report=report(report_id="r-2", score=75, source="user_complaint"))
+    second = report_ingest(
+        partner=kolesa, report=report(report_id="r-2", score=75, source="user_complaint")
+    )
     assert second.result["case_id"] == case.pk
     case.refresh_from_db()
     assert case.signals.count() == 2
@@ -84,11 +113,19 @@ def test_a_second_report_joins_the_open_case_and_raises_its_priority(kolesa):
 
 def test_a_listed_phone_is_matched_at_once(kolesa):
     indicator_list(
-        actor=None, kind="phone", value=PHONE, display="+7 701 555 0101", list="black", origin="decision", scheme="fake_rental"
+        actor=None,
+        kind="phone",
+        value=PHONE,
+        display="+7 701 555 0101",
+        list="black",
+        origin="decision",
+        scheme="fake_rental",
     )
     result = report_ingest(partner=kolesa, report=report()).result
     [match] = result["list_matches"]
-    assert match["kind"] == "phone" and match["list"] == "black" and match["scheme"] == "fake_rental"
+    assert (
+        match["kind"] == "phone" and match["list"] == "black" and match["scheme"] == "fake_rental"
+    )
     assert "since" in match
     case = Case.objects.get(pk=result["case_id"])
     list_signal = case.signals.get(source="list_match")
@@ -98,7 +135,12 @@ def test_a_listed_phone_is_matched_at_once(kolesa):
 
 def test_an_expired_gray_entry_does_not_match(kolesa):
     indicator_list(
-        actor=None, kind="phone", value=PHONE, display=PHONE, list="gray", origin="partner_proposal",
+        actor=None,
+        kind="phone",
+        value=PHONE,
+        display=PHONE,
+        list="gray",
+        origin="partner_proposal",
         expires_at=timezone.now() - timedelta(seconds=1),
     )
     assert report_ingest(partner=kolesa, report=report()).result["list_matches"] == []
@@ -118,7 +160,12 @@ def test_reports_update_the_subject_but_never_its_status(kolesa):
     Case.objects.filter(pk=first["case_id"]).update(status="decided", decided_at=timezone.now())
     updated = ReportInput(
         report_id="r-2",
-        subject=SubjectInput(kind="listing", external_id="163224578", title="Toyota Camry 70, 2019 г., срочно", price=4_900_000),
+        subject=SubjectInput(
+            kind="listing",
+            external_id="163224578",
+            title="Toyota Camry 70, 2019 г., срочно",
+            price=4_900_000,
+        ),
         scheme="underpriced_vehicle",
         explanation="Цену снизили ещё.",
     )

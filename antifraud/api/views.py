@@ -1,0 +1,413 @@
+"""Partner API: look-up, gray-list proposals and the event feed.
+
+Views parse, call one selector or service, and shape the answer; the rules live in
+antifraud.services and antifraud.detection. Every view sees only the calling partner's rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from antifraud.api.authentication import PartnerClient
+from antifraud.api.errors import InvalidCursor, TooManyItems, error_body
+from antifraud.api.parsers import ApiJSONParser
+from antifraud.api.schema import ApiKeyScheme  # noqa: F401 - registers the security scheme
+from antifraud.api.serializers import (
+    LOOKUP_FIELDS,
+    ErrorSerializer,
+    EventsQuerySerializer,
+    EventsResponseSerializer,
+    IndicatorListingSerializer,
+    IndicatorProposalSerializer,
+    LookupResponseSerializer,
+    LookupSerializer,
+    normalized_or_error,
+)
+from antifraud.detection.lists import public_match
+from antifraud.models import Delivery, Indicator, IndicatorKind
+from antifraud.normalize import NormalizationError, Normalized
+from antifraud.services.indicators import indicator_propose
+
+EVENTS_PAGE_DEFAULT = 100
+# Outbox rows get their ids when written but become visible when their transaction
+# commits, which is not always in id order. The feed serves a row only once it is this old,
+# so that a reader who moved past id N never misses a row below N committed later.
+EVENTS_SETTLE_SECONDS_DEFAULT = 5
+
+
+def error_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
+    """An error response in the OpenAPI document: the Error body, described."""
+    return OpenApiResponse(ErrorSerializer, description=description, examples=list(examples))
+
+
+# Error responses every endpoint may give.
+COMMON_ERRORS = {
+    401: error_response(
+        "No key, or a malformed, unknown or revoked key, or an inactive partner "
+        "(`not_authenticated`, `invalid_key`). Sent with `WWW-Authenticate: Api-Key`."
+    ),
+    429: error_response("Too many requests for this key (`throttled`); see `Retry-After`."),
+}
+BODY_ERRORS = {
+    400: error_response(
+        "Malformed JSON (`parse_error`) or invalid input (`invalid`, with `errors`).",
+        OpenApiExample(
+            "Invalid input",
+            value={
+                "code": "invalid",
+                "message": 'Invalid input. kind: "fax" is not a valid choice.',
+                "errors": {
+                    "kind": [{"code": "invalid_choice", "message": '"fax" is not a valid choice.'}]
+                },
+            },
+        ),
+        OpenApiExample(
+            "Malformed JSON",
+            value={
+                "code": "parse_error",
+                "message": "JSON parse error - Expecting value: line 1 column 1 (char 0)",
+            },
+        ),
+    ),
+    413: error_response("The body exceeds 10 MB (`body_too_large`)."),
+    415: error_response("The body is not `application/json` (`unsupported_media_type`)."),
+}
+
+
+class PartnerApiView(APIView):
+    """Base of the partner API's views: JSON bodies bounded by ApiJSONParser."""
+
+    parser_classes = [ApiJSONParser]
+
+    @property
+    def client(self) -> PartnerClient:
+        return self.request.user
+
+
+# --- look-up ------------------------------------------------------------------------------
+
+
+def _masked_card(raw: str) -> str:
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    return f"•••• {digits[-4:]}" if digits else ""
+
+
+def _entries_in_force(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Indicator]:
+    """The black or gray entry in force for each (kind, value), in one query.
+
+    The same entries as antifraud.detection.lists.matching_indicators, selected with two IN
+    lists rather than one OR-ed condition per value, which costs Django several
+    milliseconds to compile for a hundred values; the pairs are matched up here.
+    """
+    if not pairs:
+        return {}
+    entries = Indicator.objects.active(timezone.now()).filter(
+        list__in=[Indicator.List.BLACK, Indicator.List.GRAY],
+        kind__in={kind for kind, _ in pairs},
+        value__in={value for _, value in pairs},
+    )
+    # At most one entry per value is in force (a unique constraint).
+    return {(i.kind, i.value): i for i in entries if (i.kind, i.value) in pairs}
+
+
+class LookupApi(PartnerApiView):
+    @extend_schema(
+        operation_id="lookup",
+        tags=["lookup"],
+        summary="Check values against the black and gray lists",
+        description=(
+            "Each value is normalised exactly as the lists are (so `87011234567` and "
+            "`+7 701 123 45 67` are the same phone) and answered on its own: the list entry "
+            "in force (black or gray, scheme, since when, expiry) or `null`; a value that "
+            "cannot be normalised gets an `error` instead. At most 100 values per call in "
+            "all. The answer says nothing about who carries a value."
+        ),
+        request=LookupSerializer,
+        responses={
+            200: LookupResponseSerializer,
+            **BODY_ERRORS,
+            413: error_response("More than 100 values (`too_many_values`), or over 10 MB."),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "Look-up",
+                request_only=True,
+                value={"phones": ["+7 701 555 01 01"], "cards": ["4111 1111 1111 1111"]},
+            ),
+            OpenApiExample(
+                "Answer",
+                response_only=True,
+                value={
+                    "results": [
+                        {
+                            "kind": "phone",
+                            "query": "+7 701 555 01 01",
+                            "normalized": "+77015550101",
+                            "match": {
+                                "kind": "phone",
+                                "display": "+7 701 555 0101",
+                                "list": "black",
+                                "scheme": "underpriced_vehicle",
+                                "since": "2026-11-02T09:14:00+05:00",
+                                "expires_at": None,
+                            },
+                            "error": None,
+                        },
+                        {
+                            "kind": "card",
+                            "query": "•••• 1111",
+                            "normalized": "•••• 1111",
+                            "match": None,
+                            "error": None,
+                        },
+                    ]
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        # Counted before validation, so that a body of a million values costs nothing.
+        data = request.data
+        lists = (data.get(field) for field in LOOKUP_FIELDS) if isinstance(data, dict) else ()
+        if sum(len(v) for v in lists if isinstance(v, list)) > settings.API_MAX_LOOKUP_VALUES:
+            raise TooManyItems(
+                f"At most {settings.API_MAX_LOOKUP_VALUES} values per look-up.",
+                code="too_many_values",
+            )
+        serializer = LookupSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        checked: list[tuple[str, str, Normalized | None, NormalizationError | None]] = []
+        for field, kind in LOOKUP_FIELDS.items():
+            for raw in serializer.validated_data[field]:
+                try:
+                    checked.append((kind, raw, normalized_or_error(kind, raw), None))
+                except NormalizationError as exc:
+                    checked.append((kind, raw, None, exc))
+        in_force = _entries_in_force({(n.kind, n.value) for _, _, n, _ in checked if n})
+        results = []
+        for kind, raw, normalized, error in checked:
+            is_card = kind == IndicatorKind.CARD
+            indicator = in_force.get((normalized.kind, normalized.value)) if normalized else None
+            results.append(
+                {
+                    "kind": kind,
+                    # A full card number is never echoed: responses end up in logs.
+                    "query": _masked_card(raw) if is_card else raw,
+                    "normalized": (normalized.display if is_card else normalized.value)
+                    if normalized
+                    else None,
+                    "match": public_match(indicator) if indicator else None,
+                    "error": {"code": error.code, "message": error.message} if error else None,
+                }
+            )
+        return Response({"results": results})
+
+
+# --- gray-list proposals ------------------------------------------------------------------
+
+
+class IndicatorProposeApi(PartnerApiView):
+    @extend_schema(
+        operation_id="indicators_propose",
+        tags=["indicators"],
+        summary="Propose a gray-list entry",
+        description=(
+            "Puts the normalised value on the gray list until it expires (`expires_in_days`, "
+            "1–365, default 90) and announces it to every partner (`indicator.listed`). Only "
+            "a moderator's decision puts anything on the black list. If an entry already "
+            "covers the value the answer is 200 with `created: false`: a gray entry is "
+            "extended (and corroborated when another partner listed it), a black entry stays "
+            "black. A value vetted as honest cannot be proposed (409 `value_cleared`)."
+        ),
+        request=IndicatorProposalSerializer,
+        responses={
+            201: OpenApiResponse(IndicatorListingSerializer, description="Listed gray."),
+            200: OpenApiResponse(
+                IndicatorListingSerializer, description="An entry already covered the value."
+            ),
+            **BODY_ERRORS,
+            409: error_response("The value was vetted as honest (`value_cleared`)."),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "Proposal",
+                request_only=True,
+                value={
+                    "kind": "phone",
+                    "value": "+7 701 555 01 01",
+                    "reason": "Took prepayments for three non-existent rentals.",
+                    "scheme": "fake_rental",
+                    "expires_in_days": 30,
+                },
+            ),
+            OpenApiExample(
+                "Listed",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "kind": "phone",
+                    "display": "+7 701 555 0101",
+                    "list": "gray",
+                    "expires_at": "2026-12-21T10:00:00+05:00",
+                    "created": True,
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = IndicatorProposalSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        normalized: Normalized = data["normalized"]
+        listing = indicator_propose(
+            partner=self.client.partner,
+            kind=normalized.kind,
+            value=normalized.value,
+            display=normalized.display,
+            reason=data["reason"],
+            scheme=data["scheme"],
+            expires_in_days=data["expires_in_days"],
+        )
+        indicator: Indicator = listing.indicator
+        body = IndicatorListingSerializer(
+            {
+                "kind": indicator.kind,
+                "display": indicator.display,
+                "list": indicator.list,
+                "expires_at": indicator.expires_at,
+                "created": listing.created,
+            }
+        ).data
+        return Response(
+            body, status=status.HTTP_201_CREATED if listing.created else status.HTTP_200_OK
+        )
+
+
+# --- the event feed -----------------------------------------------------------------------
+
+
+def event_cursor(delivery_id: int) -> str:
+    """An opaque, stable cursor for a row of the partner's feed."""
+    return base64.urlsafe_b64encode(f"ev1:{delivery_id}".encode()).decode().rstrip("=")
+
+
+CURSOR_MAX_LENGTH = 64
+ROW_ID_MAX = 2**63 - 1
+
+
+def event_cursor_read(cursor: str) -> int:
+    try:
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError("too long")
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        version, _, number = text.partition(":")
+        if version != "ev1" or not number.isdigit() or int(number) > ROW_ID_MAX:
+            raise ValueError(cursor)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise InvalidCursor() from exc
+
+
+class EventListApi(PartnerApiView):
+    @extend_schema(
+        operation_id="events_list",
+        tags=["events"],
+        summary="Read the event feed",
+        description=(
+            "Your events in order — the same events, ids and payloads as the webhooks — for "
+            "pulling and reconciling. Pass the `next` of the last page as `after`; when "
+            "nothing is new, `next` is the `after` you sent. Cursors are stable: keep the "
+            "last one and resume from it at any time. An event appears in the feed a few "
+            "seconds after it was written, so that the order never changes once read."
+        ),
+        parameters=[EventsQuerySerializer],
+        responses={
+            200: EventsResponseSerializer,
+            400: error_response("A malformed cursor (`invalid_cursor`) or limit (`invalid`)."),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample(
+                "Page",
+                response_only=True,
+                value={
+                    "events": [
+                        {
+                            "id": "msg_6f1c2a9e0b7d4c3a1e5f8a2b",
+                            "cursor": "ZXYxOjQy",
+                            "type": "subject.blocked",
+                            "timestamp": "2026-11-21T10:00:00+05:00",
+                            "data": {
+                                "subject": {
+                                    "partner": "kolesa",
+                                    "kind": "account",
+                                    "external_id": "u-1001",
+                                    "yours": True,
+                                },
+                                "decision": {"id": 7, "action": "block_account"},
+                                "indicators": [
+                                    {"kind": "phone", "list": "black", "value": "+77015550101"}
+                                ],
+                            },
+                        }
+                    ],
+                    "next": "ZXYxOjQy",
+                    "has_more": False,
+                },
+            )
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        query = EventsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        after_cursor = query.validated_data.get("after") or event_cursor(0)
+        after = event_cursor_read(after_cursor)
+        limit = query.validated_data.get("limit", EVENTS_PAGE_DEFAULT)
+        settle = getattr(settings, "API_EVENTS_SETTLE_SECONDS", EVENTS_SETTLE_SECONDS_DEFAULT)
+        rows = list(
+            Delivery.objects.filter(
+                partner=self.client.partner,
+                id__gt=after,
+                created_at__lte=timezone.now() - timedelta(seconds=settle),
+            )
+            .order_by("id")
+            .values_list("id", "webhook_id", "payload")[: limit + 1]
+        )
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        events = [
+            {
+                "id": webhook_id,
+                "cursor": event_cursor(pk),
+                "type": payload.get("type"),
+                "timestamp": payload.get("timestamp"),
+                "data": payload.get("data", {}),
+            }
+            for pk, webhook_id, payload in rows
+        ]
+        next_cursor = events[-1]["cursor"] if events else after_cursor
+        return Response({"events": events, "next": next_cursor, "has_more": has_more})
+
+
+# --- anything else under /api/ ------------------------------------------------------------
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Paths under /api/ that name no endpoint: JSON like every other API error."""
+    return JsonResponse(
+        error_body("not_found", "No endpoint at this path; see /api/docs/."), status=404
+    )

@@ -1,0 +1,1 @@
+"""The partner API's endpoints for reports and cases."""

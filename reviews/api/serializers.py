@@ -1,0 +1,310 @@
+"""Serializers of the partner API's reports and cases. They validate and shape; intake
+(reviews.services.intake) and the selectors do the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from antifraud.api.serializers import (
+    AnyJSONField,
+    FieldErrorSerializer,
+    ListMatchSerializer,
+    NormalizedField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictRegexField,
+    StrictURLField,
+)
+from antifraud.models import Category, IndicatorKind, Scheme, Signal, Subject
+from antifraud.normalize import Normalized
+from reviews.links import appeal_url
+from reviews.models import Appeal, Case, Decision
+from reviews.services.intake import AccountInput, PhotoInput, ReportInput, SubjectInput
+
+# Bounds that keep every accepted value storable (the model's columns) and every batch
+# of reasonable size.
+EXTERNAL_ID_MAX = Subject._meta.get_field("external_id").max_length
+REPORT_ID_MAX = 128
+TEXT_MAX = 20_000
+EXPLANATION_MAX = 2000
+PRICE_MAX = 10**15  # a quadrillion tenge: far above any listing, far below the column's limit
+CONTACTS_PER_KIND_MAX = 20
+PHOTOS_MAX = 30
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+REPORT_SOURCES = [Signal.Source.PARTNER_REPORT, Signal.Source.USER_COMPLAINT]
+
+
+def _max(model: type, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+class ReportSubjectSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Subject.Kind.choices)
+    external_id = StrictCharField(
+        max_length=EXTERNAL_ID_MAX, help_text="Your id of the account or listing."
+    )
+    title = StrictCharField(
+        max_length=_max(Subject, "title"), required=False, allow_blank=True, default=""
+    )
+    text = StrictCharField(
+        max_length=TEXT_MAX, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    category = serializers.ChoiceField(
+        choices=Category.choices, required=False, allow_blank=True, default=""
+    )
+    price = StrictIntegerField(
+        min_value=0, max_value=PRICE_MAX, required=False, allow_null=True, default=None
+    )
+    currency = StrictRegexField(
+        CURRENCY_PATTERN, max_length=3, required=False, default="KZT", help_text="ISO 4217."
+    )
+    city = StrictCharField(
+        max_length=_max(Subject, "city"), required=False, allow_blank=True, default=""
+    )
+    url = StrictURLField(
+        max_length=_max(Subject, "url"), required=False, allow_blank=True, default=""
+    )
+    language = StrictRegexField(
+        LANGUAGE_PATTERN,
+        max_length=_max(Subject, "language"),
+        required=False,
+        default="ru",
+        help_text="Language of the text, e.g. `ru`, `kk`.",
+    )
+    registered_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the account registered."
+    )
+
+
+class ReportAccountSerializer(serializers.Serializer):
+    """The account that posted a listing."""
+
+    external_id = StrictCharField(max_length=EXTERNAL_ID_MAX)
+    name = StrictCharField(
+        max_length=_max(Subject, "title"), required=False, allow_blank=True, default=""
+    )
+    registered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+def _contacts(kind: str, label: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=NormalizedField(kind),
+        max_length=CONTACTS_PER_KIND_MAX,
+        required=False,
+        default=list,
+        help_text=f"{label}; each is normalised as the lists do, a bad one is refused.",
+    )
+
+
+class ReportContactsSerializer(serializers.Serializer):
+    phones = _contacts(IndicatorKind.PHONE, "Phone numbers")
+    emails = _contacts(IndicatorKind.EMAIL, "E-mail addresses")
+    cards = _contacts(
+        IndicatorKind.CARD, "Card numbers (kept only as a keyed digest and last four)"
+    )
+    ibans = _contacts(IndicatorKind.IBAN, "IBANs")
+    devices = _contacts(IndicatorKind.DEVICE, "Device ids")
+
+
+CONTACT_FIELDS = tuple(ReportContactsSerializer._declared_fields)
+
+
+class ReportPhotoSerializer(serializers.Serializer):
+    url = StrictURLField(max_length=500, required=False, allow_blank=True, default="")
+    pdq = NormalizedField(
+        IndicatorKind.PHOTO, required=False, help_text="PDQ hash, 64 hexadecimal digits."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("url") and not attrs.get("pdq"):
+            raise serializers.ValidationError(
+                "Give the photo's url, its pdq hash or both.", code="empty_photo"
+            )
+        return attrs
+
+
+class ReportSignalSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    score = StrictIntegerField(
+        min_value=0, max_value=100, required=False, default=50, help_text="Your confidence."
+    )
+    explanation = StrictCharField(
+        max_length=EXPLANATION_MAX, help_text="Why you flag it, for the moderator."
+    )
+    source = serializers.ChoiceField(
+        choices=REPORT_SOURCES, required=False, default=Signal.Source.PARTNER_REPORT
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    """One report: validated on its own, so that one bad report refuses only itself."""
+
+    report_id = StrictCharField(
+        max_length=REPORT_ID_MAX,
+        help_text="Your id of this report. Sending it again returns the first answer and "
+        "changes nothing.",
+    )
+    subject = ReportSubjectSerializer()
+    account = ReportAccountSerializer(
+        required=False, allow_null=True, default=None, help_text="Only for listings."
+    )
+    contacts = ReportContactsSerializer(required=False, default=dict)
+    photos = serializers.ListField(
+        child=ReportPhotoSerializer(), max_length=PHOTOS_MAX, required=False, default=list
+    )
+    signal = ReportSignalSerializer()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("account") and attrs["subject"]["kind"] != Subject.Kind.LISTING:
+            raise serializers.ValidationError(
+                {"account": ["Only a listing has an account that posted it."]},
+                code="account_only_for_listings",
+            )
+        return attrs
+
+
+def report_input(data: dict[str, Any]) -> ReportInput:
+    """The intake service's input from a report's validated data."""
+    contacts = data.get("contacts") or {}
+    identifiers: dict[tuple[str, str], Normalized] = {}
+    for field in CONTACT_FIELDS:
+        for normalized in contacts.get(field, []):
+            identifiers.setdefault((normalized.kind, normalized.value), normalized)
+    account = data.get("account")
+    return ReportInput(
+        report_id=data["report_id"],
+        subject=SubjectInput(**data["subject"]),
+        account=AccountInput(**account) if account else None,
+        scheme=data["signal"]["scheme"],
+        explanation=data["signal"]["explanation"],
+        score=data["signal"]["score"],
+        source=data["signal"]["source"],
+        identifiers=tuple(identifiers.values()),
+        photos=tuple(
+            PhotoInput(pdq_hash=p["pdq"].value if p.get("pdq") else "", url=p.get("url", ""))
+            for p in data.get("photos", [])
+        ),
+    )
+
+
+class ReportBatchShapeSerializer(serializers.Serializer):
+    """The batch's own shape; each item is then validated by ReportSerializer."""
+
+    reports = serializers.ListField(child=AnyJSONField(allow_null=True), allow_empty=False)
+
+
+class ReportBatchSerializer(serializers.Serializer):
+    """The request as documented: each item a ReportSerializer."""
+
+    reports = serializers.ListField(
+        child=ReportSerializer(), min_length=1, max_length=1000, help_text="1 to 1,000 reports."
+    )
+
+
+class ReportAcceptedSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the report in the request.")
+    report_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["accepted"])
+    subject_id = serializers.IntegerField()
+    subject_status = serializers.ChoiceField(choices=Subject.Status.choices)
+    case_id = serializers.IntegerField(
+        allow_null=True, help_text="Null when the subject is already blocked or removed."
+    )
+    risk_score = serializers.IntegerField(allow_null=True)
+    list_matches = ListMatchSerializer(many=True)
+
+
+class ReportRejectedSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    report_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["rejected"])
+    errors = serializers.DictField(
+        child=FieldErrorSerializer(many=True),
+        help_text="Field path (`contacts.phones.1`) → why it was refused.",
+    )
+
+
+class ReportBatchResponseSerializer(serializers.Serializer):
+    results = PolymorphicProxySerializer(
+        component_name="ReportResult",
+        serializers={"accepted": ReportAcceptedSerializer, "rejected": ReportRejectedSerializer},
+        resource_type_field_name="status",
+        many=True,
+        help_text="One per report, in the order sent.",
+    )
+    accepted = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+class CaseSubjectSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Subject.Kind.choices)
+    external_id = serializers.CharField()
+
+
+class AppealStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Appeal.Status.choices)
+    filed_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseDecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=Decision.Action.choices)
+    policy = serializers.CharField(source="policy.code", help_text="Code in the policy catalogue.")
+    decided_at = serializers.DateTimeField()
+    statement_of_reasons = serializers.CharField(help_text="Show it to your user.")
+    appeal_url = serializers.SerializerMethodField(
+        help_text="Where your user may appeal; null for decisions that cannot be appealed."
+    )
+    reversed = serializers.SerializerMethodField(help_text="Overturned on appeal.")
+    reversed_at = serializers.DateTimeField(allow_null=True)
+    appeal = serializers.SerializerMethodField(
+        help_text="The user's appeal against this decision, null when none was filed."
+    )
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_appeal_url(self, decision: Decision) -> str | None:
+        if not decision.is_appealable:
+            return None
+        return appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_reversed(self, decision: Decision) -> bool:
+        return decision.reversed_at is not None
+
+    @extend_schema_field(AppealStateSerializer(allow_null=True))
+    def get_appeal(self, decision: Decision) -> dict[str, Any] | None:
+        try:
+            appeal = decision.appeal
+        except Appeal.DoesNotExist:
+            return None
+        return AppealStateSerializer(appeal).data
+
+
+class CaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    subject = CaseSubjectSerializer()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    risk_score = serializers.IntegerField()
+    opened_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decision = serializers.SerializerMethodField(
+        help_text="The case's decision (the latest, not counting reversals), or null while "
+        "undecided. `reversed` says whether it was overturned on appeal."
+    )
+
+    @extend_schema_field(CaseDecisionSerializer(allow_null=True))
+    def get_decision(self, case: Case) -> dict[str, Any] | None:
+        # Prefetched newest first, reversals left out (reviews.api.views.cases_for_partner).
+        decisions = case.api_decisions
+        return CaseDecisionSerializer(decisions[0]).data if decisions else None

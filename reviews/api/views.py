@@ -1,0 +1,307 @@
+"""Partner API: reports in, cases out. Intake (reviews.services.intake) stores the reports;
+the views validate each report on its own and shape the answers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from antifraud.api.errors import InvalidCursor, TooManyItems, flatten_errors
+from antifraud.api.views import (
+    BODY_ERRORS,
+    COMMON_ERRORS,
+    ROW_ID_MAX,
+    PartnerApiView,
+    error_response,
+)
+from reviews.api.filters import PartnerCaseFilter
+from reviews.api.serializers import (
+    CaseSerializer,
+    ReportBatchResponseSerializer,
+    ReportBatchSerializer,
+    ReportBatchShapeSerializer,
+    ReportSerializer,
+    report_input,
+)
+from reviews.models import Case, Decision
+from reviews.services.intake import ReportInput, reports_ingest
+
+# --- reports ------------------------------------------------------------------------------
+
+REPORT_EXAMPLE = {
+    "report_id": "kolesa-2026-11-21-0001",
+    "subject": {
+        "kind": "listing",
+        "external_id": "l-884120",
+        "title": "Toyota Camry 70, 2019",
+        "category": "cars",
+        "price": 3200000,
+        "currency": "KZT",
+        "city": "Алматы",
+        "url": "https://kolesa.kz/a/show/884120",
+    },
+    "account": {
+        "external_id": "u-1001",
+        "name": "Ерлан",
+        "registered_at": "2026-11-19T08:00:00+05:00",
+    },
+    "contacts": {"phones": ["+7 701 555 01 01"], "cards": ["4111 1111 1111 1111"]},
+    "photos": [{"url": "https://kolesa.kz/p/1.jpg", "pdq": "f" * 64}],
+    "signal": {
+        "scheme": "underpriced_vehicle",
+        "score": 70,
+        "explanation": "Half the market price, asks for a deposit by card.",
+        "source": "partner_report",
+    },
+}
+
+
+def _rejected(index: int, item: Any, errors: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
+    report_id = item.get("report_id") if isinstance(item, dict) else None
+    return {
+        "index": index,
+        # Echoed so the caller can match it up; anything but a string is not an id.
+        "report_id": report_id[:128] if isinstance(report_id, str) else None,
+        "status": "rejected",
+        "errors": errors,
+    }
+
+
+class ReportCreateApi(PartnerApiView):
+    @extend_schema(
+        operation_id="reports_create",
+        tags=["reports"],
+        summary="Report flagged accounts and listings",
+        description=(
+            "Up to 1,000 reports per call. Each is validated and stored on its own: the "
+            "answer is 200 with one result per report, in the order sent — `accepted` (the "
+            "subject, its case, the case's risk score and any list matches) or `rejected` "
+            "(field path → codes, e.g. `contacts.phones.1: invalid_phone`). Valid reports "
+            "are stored even when others in the batch are refused.\n\n"
+            "Idempotent on `report_id`: sending a known id again returns its first answer "
+            "and changes nothing, so a batch can be retried safely after a timeout."
+        ),
+        request=ReportBatchSerializer,
+        responses={
+            200: ReportBatchResponseSerializer,
+            **BODY_ERRORS,
+            413: error_response("More than 1,000 reports (`too_many_reports`), or over 10 MB."),
+            **COMMON_ERRORS,
+        },
+        examples=[
+            OpenApiExample("One report", request_only=True, value={"reports": [REPORT_EXAMPLE]}),
+            OpenApiExample(
+                "Answer",
+                response_only=True,
+                value={
+                    "results": [
+                        {
+                            "index": 0,
+                            "report_id": "kolesa-2026-11-21-0001",
+                            "status": "accepted",
+                            "subject_id": 5120,
+                            "subject_status": "active",
+                            "case_id": 1904,
+                            "risk_score": 78,
+                            "list_matches": [
+                                {
+                                    "kind": "phone",
+                                    "display": "+7 701 555 0101",
+                                    "list": "gray",
+                                    "scheme": "fake_rental",
+                                    "since": "2026-11-02T09:14:00+05:00",
+                                    "expires_at": "2027-01-31T09:14:00+05:00",
+                                }
+                            ],
+                        },
+                        {
+                            "index": 1,
+                            "report_id": "kolesa-2026-11-21-0002",
+                            "status": "rejected",
+                            "errors": {
+                                "contacts.phones.0": [
+                                    {"code": "invalid_phone", "message": "not a valid phone number"}
+                                ]
+                            },
+                        },
+                    ],
+                    "accepted": 1,
+                    "rejected": 1,
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        reports = request.data.get("reports") if isinstance(request.data, dict) else None
+        # Counted before validation, so that an oversized batch costs nothing.
+        if isinstance(reports, list) and len(reports) > settings.API_MAX_REPORTS:
+            raise TooManyItems(
+                f"At most {settings.API_MAX_REPORTS} reports per call; split the batch.",
+                code="too_many_reports",
+            )
+        batch = ReportBatchShapeSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        items = batch.validated_data["reports"]
+        partner = self.client.partner
+        # One serializer for every item, as DRF's ListSerializer does: building one per item
+        # (deep copies of all its nested fields) would cost more than validating.
+        validator = ReportSerializer()
+        results: list[dict[str, Any] | None] = [None] * len(items)
+        valid: list[tuple[int, ReportInput]] = []
+        for index, item in enumerate(items):
+            try:
+                data = validator.run_validation(item)
+            except ValidationError as exc:
+                results[index] = _rejected(index, item, flatten_errors(exc.detail))
+                continue
+            valid.append((index, report_input(data)))
+        outcomes = reports_ingest(partner=partner, reports=[report for _, report in valid])
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
+            results[index] = {"index": index, **outcome.result}
+        accepted = sum(1 for r in results if r["status"] == "accepted")
+        return Response(
+            {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+        )
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+def cases_for_partner(partner_id: int) -> QuerySet[Case]:
+    """The partner's own cases, with what the API shows of each loaded in a fixed number of
+    queries: the subject joined, the decisions (newest first, reversals left out, each with
+    its policy, appeal and the time it was reversed) prefetched."""
+    reversal = Decision.objects.filter(reverses=OuterRef("pk")).values("decided_at")[:1]
+    decisions = (
+        Decision.objects.exclude(action=Decision.Action.REVERSE)
+        .select_related("policy", "appeal")
+        .defer("evidence", "internal_note", "appeal__statement", "appeal__reply")
+        .annotate(reversed_at=Subquery(reversal))
+        .order_by("-decided_at", "-pk")
+    )
+    return (
+        Case.objects.filter(partner_id=partner_id)
+        .select_related("subject")
+        .only(
+            "id",
+            "status",
+            "scheme",
+            "risk_score",
+            "opened_at",
+            "updated_at",
+            "decided_at",
+            "partner_id",
+            "subject",
+            "subject__kind",
+            "subject__external_id",
+        )
+        .prefetch_related(Prefetch("decisions", queryset=decisions, to_attr="api_decisions"))
+    )
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{1,200}={0,2}")
+
+
+class CaseCursorPagination(CursorPagination):
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+    # Newest first, on a column that never changes, so that pages never shift.
+    ordering = "-id"
+
+    def get_page_size(self, request: Request) -> int:
+        """`limit` between 1 and max_page_size, or a 400: DRF silently ignores a bad one."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = (
+                    f"Cases per page, 1 to {self.max_page_size} (default {self.page_size})."
+                )
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+        return parameters
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's decoding, stricter: DRF ignores characters outside base64 and hands any
+        position to the database, where one that is not a row id is a 500."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _BASE64.fullmatch(encoded):
+            raise InvalidCursor()
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise InvalidCursor() from exc
+        position = cursor.position if cursor is not None else None
+        if position is not None and (not position.isdigit() or int(position) > ROW_ID_MAX):
+            raise InvalidCursor()
+        return cursor
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="cases_list",
+        tags=["cases"],
+        summary="Your cases",
+        description=(
+            "Your cases, newest first, with the subject, status, scheme, risk score and the "
+            "current decision (with the appeal link for your user and the appeal's state). "
+            "Paginated by cursor: follow `next`."
+        ),
+        responses={
+            200: CaseSerializer(many=True),
+            400: error_response("An invalid filter (`invalid`) or cursor (`invalid_cursor`)."),
+            **COMMON_ERRORS,
+        },
+    ),
+    retrieve=extend_schema(
+        operation_id="cases_retrieve",
+        tags=["cases"],
+        summary="One of your cases",
+        description="The case with its subject, status and current decision. Another "
+        "partner's case answers 404, as an id that does not exist does.",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="Case id.")],
+        responses={
+            200: CaseSerializer,
+            404: error_response("No case of yours has this id (`not_found`)."),
+            **COMMON_ERRORS,
+        },
+    ),
+)
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Read-only: cases change through moderators' decisions, never through the API."""
+
+    serializer_class = CaseSerializer
+    filterset_class = PartnerCaseFilter
+    pagination_class = CaseCursorPagination
+    lookup_url_kwarg = "id"
+    queryset = Case.objects.none()  # for the schema; get_queryset scopes to the partner
+
+    def get_queryset(self) -> QuerySet[Case]:
+        return cases_for_partner(self.request.user.partner.pk)
