@@ -31,3 +31,15 @@ class NotAllowed(DomainError):
 class InvalidInput(DomainError):
     code = "invalid"
     status = 400
+
+
+def raise_for_page(error: DomainError) -> None:
+    """On a page, a refusal of something not found or not allowed is the site's 404 or 403;
+    the caller shows any other refusal as a message."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if isinstance(error, NotFound):
+        raise Http404(error.message) from error
+    if isinstance(error, NotAllowed):
+        raise PermissionDenied(error.message) from error

@@ -8,7 +8,7 @@ import logging
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import STAFF_ROLES, role_required
 from antifraud.celery import app as celery_app
 from antifraud.delivery import DeliveryNotDead, deliveries_overview, delivery_retry
-from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.errors import DomainError, raise_for_page
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +84,10 @@ def delivery_retry_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
         raise PermissionDenied
     try:
         delivery = delivery_retry(actor=request.user, delivery_id=delivery_id)
-    except NotFound as error:
-        raise Http404(error.message) from error
-    except NotAllowed as error:
-        raise PermissionDenied(error.message) from error
     except DeliveryNotDead:
         messages.error(request, _("Only a dead delivery can be retried; this one is not dead."))
     except DomainError as error:
+        raise_for_page(error)
         messages.error(request, error.message)
     else:
         messages.success(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import STAFF_ROLES, role_required
-from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.errors import DomainError, raise_for_page
 from reviews import services
 from reviews.links import appeal_url
 from reviews.models import Appeal, AppealAttachment
@@ -63,13 +63,6 @@ def _appeal_for(request: HttpRequest, appeal_id: int) -> Appeal:
     return appeal
 
 
-def _refusal(error: DomainError) -> None:
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    if isinstance(error, NotAllowed):
-        raise PermissionDenied(error.message)
-
-
 @role_required(*STAFF_ROLES)
 @require_GET
 def appeals_page(request: HttpRequest) -> HttpResponse:
@@ -103,7 +96,7 @@ def appeal_claim_next(request: HttpRequest) -> HttpResponse:
     try:
         appeal = services.appeal_claim_next(actor=request.user)
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
         return redirect("appeals")
     if appeal is None:
@@ -156,7 +149,7 @@ def appeal_claim(request: HttpRequest, appeal_id: int) -> HttpResponse:
     try:
         services.appeal_claim(actor=request.user, appeal_id=appeal.pk)
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
     return redirect("appeal-review", appeal.pk)
 
@@ -168,7 +161,7 @@ def appeal_release(request: HttpRequest, appeal_id: int) -> HttpResponse:
     try:
         services.appeal_release(actor=request.user, appeal_id=appeal.pk)
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
         return redirect("appeal-review", appeal.pk)
     return redirect("appeals")
@@ -189,7 +182,7 @@ def appeal_resolve(request: HttpRequest, appeal_id: int) -> HttpResponse:
             reply=form.cleaned_data["reply"],
         )
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         form.add_error(None, error.message)
         appeal.refresh_from_db()
         return _render(request, appeal, form, status=409)

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.permissions import STAFF_ROLES, role_required
-from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from antifraud.errors import DomainError, InvalidInput, raise_for_page
 from antifraud.models import Photo
 from reviews import services
 from reviews.filters import CaseFilter
@@ -49,13 +49,6 @@ def _queue_or_default(key: str | None, case: Case | None = None) -> Queue:
 
 def _case_url(case: Case, queue: Queue) -> str:
     return reverse("case", args=[case.pk]) + "?" + urlencode({"queue": queue.key})
-
-
-def _refusal(error: DomainError) -> None:
-    if isinstance(error, NotFound):
-        raise Http404(error.message)
-    if isinstance(error, NotAllowed):
-        raise PermissionDenied(error.message)
 
 
 # --- the queues -------------------------------------------------------------------------
@@ -97,7 +90,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     try:
         case = services.case_claim_next(actor=request.user, queue=queue)
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
         return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
     return _show_next(request, case, queue)
@@ -219,7 +212,7 @@ def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         case = services.case_claim(actor=request.user, case_id=case.pk)
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
     return redirect(_case_url(case, queue))
 
@@ -233,7 +226,7 @@ def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
         services.case_release(actor=request.user, case_id=case.pk)
         messages.info(request, _("The case is back in its queue."))
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
     return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
 
@@ -292,7 +285,7 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
                     },
                 )
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         case.refresh_from_db()
         form.add_error(None, error.message)
         return _render_case(request, case, queue, form=form, partial=bool(request.htmx), status=409)
@@ -355,7 +348,7 @@ def proposal_approve(request: HttpRequest, proposal_id: int) -> HttpResponse:
             request, _("Approved: %(count)s decision(s) took effect.") % {"count": len(decisions)}
         )
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
         return redirect("case", proposal.case_id)
     return redirect("approvals")
@@ -375,7 +368,7 @@ def proposal_reject(request: HttpRequest, proposal_id: int) -> HttpResponse:
         )
         messages.info(request, _("Rejected: the case is back in its queue."))
     except DomainError as error:
-        _refusal(error)
+        raise_for_page(error)
         messages.error(request, error.message)
         return redirect("case", proposal.case_id)
     return redirect("approvals")
