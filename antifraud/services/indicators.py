@@ -136,15 +136,22 @@ def indicators_revoke(
 def indicators_expire(*, now: datetime | None = None, batch: int = 1000) -> int:
     """Take gray-list entries past their expiry out of force. Returns how many."""
     now = now or timezone.now()
-    due = list(
+    expired = list(
         Indicator.objects.select_for_update(skip_locked=True)
         .filter(list=Indicator.List.GRAY, revoked_at__isnull=True, expires_at__lte=now)
-        .order_by("expires_at")
-        .values_list("pk", flat=True)[:batch]
+        .order_by("expires_at")[:batch]
     )
-    if not due:
+    if not expired:
         return 0
+    due = [i.pk for i in expired]
     Indicator.objects.filter(pk__in=due).update(revoked_at=now, revoked_reason="expired")
+    # Partners that copied the entries learn they are no longer in force.
+    outbox_write(
+        event_type=Delivery.EventType.INDICATOR_DELISTED,
+        at=now,
+        indicators=expired,
+        extra={"reason": "expired"},
+    )
     audit_record(
         actor=None, action="indicator.expired", payload={"indicators": due, "count": len(due)}
     )

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from antifraud import services
 from antifraud.errors import DomainError
-from antifraud.models import AuditEvent, Indicator, MarketPrice
+from antifraud.models import AuditEvent, Delivery, Indicator, MarketPrice
 from tests.factories import SubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +80,15 @@ def test_a_cleared_value_refuses_proposals_but_not_decisions():
         list_(lst="gray", origin="partner_proposal")
     assert refused.value.code == "value_cleared"
     assert list_(lst="black").created
+
+
+def test_expiry_tells_every_partner(kolesa, krisha):
+    list_(lst="gray", origin="partner_proposal", expires_at=timezone.now() - timedelta(minutes=1))
+    assert services.indicators_expire() == 1
+    events = Delivery.objects.filter(event_type="indicator.delisted")
+    assert sorted(events.values_list("partner__slug", flat=True)) == ["kolesa", "krisha"]
+    assert events.first().payload["data"]["indicators"][0]["value"] == PHONE
+    assert events.first().payload["data"]["reason"] == "expired"
 
 
 def test_expiry_takes_gray_entries_out_of_force():
