@@ -23,7 +23,7 @@ from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from antifraud.models import Delivery, Indicator, Subject
 from reviews.models import PUBLIC_LANGUAGES, Appeal, AppealAttachment, Decision
 from reviews.services.cases import NotClaimant, lease_end
-from reviews.services.decisions import decision_payload, subject_owner
+from reviews.services.decisions import decision_payload, subject_change, subject_owner
 from reviews.uploads import Upload, attachment_clean
 
 REPLY_MAX = 5000
@@ -354,26 +354,23 @@ def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision
     if revoked:
         reversal.revoked_indicators.add(*revoked)
 
-    payload = decision_payload(reversal) | {"reverses": original.pk}
+    change = {"payload": decision_payload(reversal) | {"reverses": original.pk}, "now": now}
     owner = subject_owner(subject)
     if original.action == Decision.Action.BLOCK_ACCOUNT and owner is not None:
-        if owner.status == Subject.Status.BLOCKED:
-            core.subject_status_set(subject=owner, status=Subject.Status.ACTIVE, now=now)
-        core.outbox_write(
-            event_type=Delivery.EventType.SUBJECT_UNBLOCKED,
+        subject_change(
             subject=owner,
-            decision=payload,
+            status=Subject.Status.ACTIVE if owner.status == Subject.Status.BLOCKED else None,
+            event_type=Delivery.EventType.SUBJECT_UNBLOCKED,
             indicators=cleared,
-            at=now,
+            **change,
         )
     if subject.kind == Subject.Kind.LISTING and subject.status == Subject.Status.REMOVED:
-        core.subject_status_set(subject=subject, status=Subject.Status.ACTIVE, now=now)
-        core.outbox_write(
-            event_type=Delivery.EventType.LISTING_RESTORED,
+        subject_change(
             subject=subject,
-            decision=payload,
+            status=Subject.Status.ACTIVE,
+            event_type=Delivery.EventType.LISTING_RESTORED,
             indicators=[] if original.action == Decision.Action.BLOCK_ACCOUNT else cleared,
-            at=now,
+            **change,
         )
     audit_record(
         actor=actor,

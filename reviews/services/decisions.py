@@ -285,35 +285,51 @@ def _list_indicators(
     return listed
 
 
+def subject_change(
+    *,
+    subject: Subject,
+    status: str | None,
+    event_type: str,
+    payload: dict[str, Any],
+    indicators: list[Indicator],
+    now: datetime,
+) -> None:
+    """Give the subject its new status (None: leave it) and tell every partner, in the
+    caller's transaction."""
+    if status is not None:
+        core.subject_status_set(subject=subject, status=status, now=now)
+    core.outbox_write(
+        event_type=event_type, subject=subject, decision=payload, indicators=indicators, at=now
+    )
+
+
 def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now: datetime) -> None:
-    owner = subject_owner(subject)
     payload = decision_payload(decision)
+    change = {"payload": payload, "now": now}
     if decision.action == Decision.Action.BLOCK_ACCOUNT:
-        core.subject_status_set(subject=owner, status=Subject.Status.BLOCKED, now=now)
-        core.outbox_write(
-            event_type=Delivery.EventType.SUBJECT_BLOCKED,
+        owner = subject_owner(subject)
+        subject_change(
             subject=owner,
-            decision=payload,
+            status=Subject.Status.BLOCKED,
+            event_type=Delivery.EventType.SUBJECT_BLOCKED,
             indicators=listed,
-            at=now,
+            **change,
         )
         if subject.kind == Subject.Kind.LISTING:
-            core.subject_status_set(subject=subject, status=Subject.Status.REMOVED, now=now)
-            core.outbox_write(
-                event_type=Delivery.EventType.LISTING_REMOVED,
+            subject_change(
                 subject=subject,
-                decision=payload,
+                status=Subject.Status.REMOVED,
+                event_type=Delivery.EventType.LISTING_REMOVED,
                 indicators=[],
-                at=now,
+                **change,
             )
     elif decision.action == Decision.Action.REMOVE_LISTING:
-        core.subject_status_set(subject=subject, status=Subject.Status.REMOVED, now=now)
-        core.outbox_write(
-            event_type=Delivery.EventType.LISTING_REMOVED,
+        subject_change(
             subject=subject,
-            decision=payload,
+            status=Subject.Status.REMOVED,
+            event_type=Delivery.EventType.LISTING_REMOVED,
             indicators=listed,
-            at=now,
+            **change,
         )
     elif decision.action == Decision.Action.CLEAR:
         core.subject_status_set(subject=subject, status=Subject.Status.CLEARED, now=now)
