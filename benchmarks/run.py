@@ -98,8 +98,13 @@ from accounts.models import Partner
 from antifraud.normalize import normalize
 from antifraud.services import indicator_list
 from antifraud.services.keys import api_key_create
+from django.contrib.auth.models import Group
+from accounts.models import User
 partner = Partner.objects.create(slug="bench", name="Bench.kz", kind="classifieds")
 key = api_key_create(actor=None, partner=partner, name="bench")[1]
+moderators = Group.objects.get(name="moderator")
+for n in range({moderators}):
+    User.objects.create_user(username=f"bench.moderator{{n}}", partner=partner).groups.add(moderators)
 for raw in {listed!r}:
     n = normalize("phone", raw)
     indicator_list(actor=None, kind=n.kind, value=n.value, display=n.display, list="black", origin="decision",
@@ -119,6 +124,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--lookups", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--moderators", type=int, default=8)
+    parser.add_argument("--claim-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     base = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/")
@@ -145,7 +152,16 @@ def main() -> None:
     try:
         run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
         key = (
-            run([PYTHON, "manage.py", "shell", "-c", SETUP.format(listed=listed)], env)
+            run(
+                [
+                    PYTHON,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    SETUP.format(listed=listed, moderators=args.moderators),
+                ],
+                env,
+            )
             .strip()
             .splitlines()[-1]
         )
@@ -176,6 +192,20 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(0.1)
             results = measure(client, headers, args, rng, listed, server_url(base, DATABASE))
+        # The gunicorn workers are idle now; the moderators take the cores.
+        claims = run(
+            [
+                PYTHON,
+                "-m",
+                "benchmarks.claims",
+                "--moderators",
+                str(args.moderators),
+                "--seconds",
+                str(args.claim_seconds),
+            ],
+            env,
+        )
+        results.update(json.loads(claims))
     finally:
         if server is not None:
             server.terminate()
