@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.crypto import secret_decrypt, secret_encrypt
+from accounts.languages import LANGUAGES
 
 
 class Partner(models.Model):
@@ -30,8 +32,17 @@ class Partner(models.Model):
     # Category slugs (antifraud.models.Category) the partner lists subjects in.
     categories = models.JSONField(_("categories"), default=list, blank=True)
     webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
-    # Fernet ciphertext of the `whsec_…` signing secret; never stored in plain text.
+    # Fernet ciphertexts of the `whsec_…` signing secrets; never stored in plain text. While a
+    # rotation's overlap lasts, webhooks carry a signature by each, so the partner's receiver
+    # accepts them whether it holds the new secret yet or still the old one.
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_rotated_at = models.DateTimeField(
+        _("webhook secret set"), null=True, blank=True, editable=False
+    )
+    previous_webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    previous_webhook_secret_until = models.DateTimeField(
+        _("previous webhook secret valid until"), null=True, blank=True, editable=False
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -53,13 +64,34 @@ class Partner(models.Model):
 
     @property
     def webhook_secret(self) -> str:
+        """The current signing secret ("" when none was set)."""
         return (
             secret_decrypt(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
         )
 
-    @webhook_secret.setter
-    def webhook_secret(self, value: str) -> None:
-        self.webhook_secret_encrypted = secret_encrypt(value) if value else ""
+    def webhook_signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets a webhook is signed with at `now`: the current one, and the previous
+        one while the rotation's overlap lasts."""
+        secrets = [self.webhook_secret] if self.webhook_secret_encrypted else []
+        if (
+            self.previous_webhook_secret_encrypted
+            and self.previous_webhook_secret_until is not None
+            and self.previous_webhook_secret_until > now
+        ):
+            secrets.append(secret_decrypt(self.previous_webhook_secret_encrypted))
+        return secrets
+
+    def webhook_secret_store(self, secret: str, *, previous_until: datetime | None) -> None:
+        """Keep `secret` (encrypted) as the current one; the one it replaces stays valid
+        until `previous_until` (None: not at all). Callers are services, which save and
+        audit."""
+        if previous_until is not None and self.webhook_secret_encrypted:
+            self.previous_webhook_secret_encrypted = self.webhook_secret_encrypted
+            self.previous_webhook_secret_until = previous_until
+        else:
+            self.previous_webhook_secret_encrypted = ""
+            self.previous_webhook_secret_until = None
+        self.webhook_secret_encrypted = secret_encrypt(secret)
 
 
 class User(AbstractUser):
@@ -77,7 +109,7 @@ class User(AbstractUser):
     language = models.CharField(
         _("language"),
         max_length=8,
-        choices=[("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")],
+        choices=LANGUAGES,
         default="ru",
     )
 
@@ -85,10 +117,6 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
-
-    @property
-    def is_hub(self) -> bool:
-        return self.partner_id is None
 
     @cached_property
     def role_names(self) -> frozenset[str]:

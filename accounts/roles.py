@@ -67,8 +67,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 ADMIN_APPS = ("accounts", "antifraud", "reviews", "auth")
 
-# Roles that may use the Django admin (read-only for supervisors, full for admins).
-STAFF_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Roles whose hub members the demo lets into the Django admin (read-only for supervisors).
+ADMIN_SITE_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def role_groups_sync(apps: Any) -> None:

@@ -1,35 +1,51 @@
 """The one path into the audit trail. Every service of every app records its events here.
 
-Each event's hash covers the previous event's hash and the event's own content, so the
-trail is tamper-evident: `audit_chain_verify` recomputes it from the start. Writers lock the
-chain's head row, so events form one line even when many transactions write at once; the
-lock is held to the end of the caller's transaction, so services record their event last.
+Writing and chaining are two steps, so that no business transaction ever waits for another
+one to append to the trail:
+
+1. A service *records* its events inside its own transaction: plain inserts, no lock. The
+   event is unchained (no `seq`, no hash) until the transaction commits.
+2. The *sequencer* (`audit_chain_extend`, run by beat every few seconds and by
+   `verify_audit`) chains committed events in the order it finds them committed: each gets
+   the next sequence number and a hash over the previous event's hash and its own content.
+   Only the sequencer takes the chain's head row, with SKIP LOCKED, so a second sequencer
+   steps aside instead of waiting.
+
+The chain is tamper-evident: `audit_chain_verify` recomputes every hash from the genesis in
+sequence order, so an edited, removed or reordered chained event breaks it. On PostgreSQL a
+trigger refuses DELETE and every UPDATE except the one that chains an event (which may set
+`seq`, `prev_hash` and `hash` once, and nothing else).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import Partner, User
 from antifraud.models import AuditChain, AuditEvent
 
 GENESIS_HASH = "0" * 64
+CHAIN_BATCH = 2000
 
 
 class AuditChainBroken(Exception):
-    def __init__(self, event_id: int, reason: str) -> None:
-        super().__init__(f"audit event {event_id}: {reason}")
+    def __init__(self, event_id: int, reason: str, *, seq: int | None = None) -> None:
+        where = f"audit event {event_id}" + (f" (seq {seq})" if seq is not None else "")
+        super().__init__(f"{where}: {reason}")
         self.event_id = event_id
+        self.seq = seq
+        self.reason = reason
 
 
 @dataclass
@@ -44,7 +60,8 @@ class AuditEntry:
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload exactly as the JSON column will give it back."""
-    return json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    plain: dict[str, Any] = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    return plain
 
 
 def _event_hash(
@@ -82,64 +99,29 @@ def _actor_label(actor: User | None, partner: Partner | None) -> str:
     return "system"
 
 
-def _build(entry: AuditEntry, prev_hash: str) -> AuditEvent:
+def _build(entry: AuditEntry) -> AuditEvent:
     target = entry.target
     content_type = ContentType.objects.get_for_model(target) if target is not None else None
-    target_label = f"{content_type.app_label}.{content_type.model}" if content_type else ""
-    target_id = str(target.pk) if target is not None else ""
-    created_at = entry.at or timezone.now()
-    actor_label = _actor_label(entry.actor, entry.partner)
-    payload = _plain(entry.payload)
-    digest = _event_hash(
-        prev_hash=prev_hash,
-        created_at=created_at,
-        actor_label=actor_label,
-        action=entry.action,
-        target_label=target_label,
-        target_id=target_id,
-        payload=payload,
-    )
     return AuditEvent(
-        created_at=created_at,
+        created_at=entry.at or timezone.now(),
         actor=entry.actor,
         actor_partner=entry.partner,
-        actor_label=actor_label,
+        actor_label=_actor_label(entry.actor, entry.partner),
         action=entry.action,
         target_type=content_type,
-        target_id=target_id,
+        target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:200] if target is not None else "",
-        payload=payload,
-        prev_hash=prev_hash,
-        hash=digest,
+        payload=_plain(entry.payload),
     )
 
 
-def _locked_head() -> AuditChain:
-    head = AuditChain.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        AuditChain.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
-        head = AuditChain.objects.select_for_update().get(pk=1)
-    return head
-
-
-@transaction.atomic
 def audit_record_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
-    """Append several events under one lock of the chain (bulk operations, seeding)."""
-    head = _locked_head()
-    events: list[AuditEvent] = []
-    prev_hash = head.last_hash
-    for entry in entries:
-        event = _build(entry, prev_hash)
-        events.append(event)
-        prev_hash = event.hash
+    """Record several events in the caller's transaction (bulk operations, seeding). Plain
+    inserts: nothing here waits for another transaction."""
+    events = [_build(entry) for entry in entries]
     if not events:
         return events
-    created = AuditEvent.objects.bulk_create(events, batch_size=1000)
-    last_id = created[-1].pk
-    if last_id is None:  # a backend that does not return ids from bulk inserts
-        last_id = AuditEvent.objects.values_list("pk", flat=True).get(hash=prev_hash)
-    AuditChain.objects.filter(pk=1).update(last_hash=prev_hash, last_event_id=last_id)
-    return created
+    return AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def audit_record(
@@ -151,36 +133,144 @@ def audit_record(
     partner: Partner | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event. Call it inside the service's transaction, as its last write."""
+    """Record one event in the caller's transaction; it is chained once that commits."""
     entry = AuditEntry(
         action=action, actor=actor, partner=partner, target=target, payload=payload or {}, at=at
     )
     return audit_record_many([entry])[0]
 
 
-def audit_chain_verify() -> int:
-    """Recompute every hash from the genesis; return how many events hold. Raises
-    `AuditChainBroken` at the first event whose content or link does not match."""
-    prev_hash = GENESIS_HASH
-    count = 0
-    labels = {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.all()}
-    for event in AuditEvent.objects.order_by("pk").iterator(chunk_size=2000):
-        if event.prev_hash != prev_hash:
-            raise AuditChainBroken(event.pk, "does not follow the event before it")
-        expected = _event_hash(
-            prev_hash=prev_hash,
-            created_at=event.created_at,
-            actor_label=event.actor_label,
-            action=event.action,
-            target_label=labels.get(event.target_type_id, "") if event.target_type_id else "",
-            target_id=event.target_id,
-            payload=event.payload,
+# --- the sequencer ----------------------------------------------------------------------
+
+
+def _labels() -> dict[int, str]:
+    return {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.all()}
+
+
+def _content_hash(event: AuditEvent, prev_hash: str, labels: dict[int, str]) -> str:
+    return _event_hash(
+        prev_hash=prev_hash,
+        created_at=event.created_at,
+        actor_label=event.actor_label,
+        action=event.action,
+        target_label=labels.get(event.target_type_id, "") if event.target_type_id else "",
+        target_id=event.target_id,
+        payload=event.payload,
+    )
+
+
+def _chain_batch(batch: int) -> int:
+    with transaction.atomic():
+        # Only sequencers lock the head; a second one skips rather than waits.
+        head = AuditChain.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        if head is None:
+            if AuditChain.objects.filter(pk=1).exists():
+                return 0  # another sequencer holds it
+            head = AuditChain.objects.create(pk=1, last_hash=GENESIS_HASH, last_seq=0)
+        # Committed events only: this transaction cannot see the others' uncommitted rows,
+        # so the chain follows the order in which events became visible.
+        pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("pk")[:batch])
+        if not pending:
+            return 0
+        labels = _labels()
+        prev_hash, seq = head.last_hash, head.last_seq
+        rows = []
+        for event in pending:
+            seq += 1
+            digest = _content_hash(event, prev_hash, labels)
+            rows.append((seq, prev_hash, digest, event.pk))
+            prev_hash = digest
+        table = AuditEvent._meta.db_table
+        with connection.cursor() as cursor:
+            # The one UPDATE the immutability guard allows: unchained to chained, once.
+            cursor.executemany(
+                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s "  # noqa: S608 - fixed name
+                "WHERE id = %s AND seq IS NULL",
+                rows,
+            )
+        AuditChain.objects.filter(pk=1).update(
+            last_hash=prev_hash, last_seq=seq, last_event_id=pending[-1].pk
         )
-        if expected != event.hash:
-            raise AuditChainBroken(event.pk, "content does not match its hash")
-        prev_hash = event.hash
-        count += 1
+        return len(rows)
+
+
+def audit_chain_extend(*, batch: int = CHAIN_BATCH, max_events: int | None = None) -> int:
+    """Chain the committed, unchained events, oldest first, in batches (one transaction
+    each). Returns how many were chained. Safe to run concurrently and repeatedly."""
+    total = 0
+    while max_events is None or total < max_events:
+        size = batch if max_events is None else min(batch, max_events - total)
+        done = _chain_batch(size)
+        total += done
+        if done < size:
+            break
+    return total
+
+
+# --- verification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainState:
+    chained: int
+    unchained: int
+    oldest_unchained_at: datetime | None
+    head_seq: int
+
+    def lag(self, now: datetime | None = None) -> timedelta:
+        """How long the oldest event has waited to be chained (zero when none waits)."""
+        if self.oldest_unchained_at is None:
+            return timedelta(0)
+        return max(timedelta(0), (now or timezone.now()) - self.oldest_unchained_at)
+
+
+def audit_chain_state() -> ChainState:
+    """How far the sequencer has come: chained events, and the events still waiting."""
+    waiting = AuditEvent.objects.filter(seq__isnull=True).aggregate(
+        oldest=Min("created_at"), count=models.Count("pk")
+    )
     head = AuditChain.objects.filter(pk=1).first()
-    if head is not None and count and head.last_hash != prev_hash:
-        raise AuditChainBroken(head.last_event_id or 0, "the chain's head points elsewhere")
+    chained = AuditEvent.objects.filter(seq__isnull=False).aggregate(last=Max("seq"))["last"]
+    return ChainState(
+        chained=chained or 0,
+        unchained=waiting["count"],
+        oldest_unchained_at=waiting["oldest"],
+        head_seq=head.last_seq if head else 0,
+    )
+
+
+def _chained_in_order() -> Iterator[AuditEvent]:
+    return AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000)
+
+
+def audit_chain_verify() -> int:
+    """Recompute every hash from the genesis in sequence order; return how many chained
+    events hold. Raises `AuditChainBroken` at the first event that is missing, out of
+    order, or whose content or link does not match."""
+    prev_hash = GENESIS_HASH
+    expected_seq = 1
+    last_id = 0
+    labels = _labels()
+    for event in _chained_in_order():
+        if event.seq != expected_seq:
+            raise AuditChainBroken(
+                event.pk,
+                f"events {expected_seq} to {event.seq - 1} of the chain are missing",
+                seq=event.seq,
+            )
+        if event.prev_hash != prev_hash:
+            raise AuditChainBroken(event.pk, "does not follow the event before it", seq=event.seq)
+        if _content_hash(event, prev_hash, labels) != event.hash:
+            raise AuditChainBroken(event.pk, "content does not match its hash", seq=event.seq)
+        prev_hash = event.hash
+        expected_seq += 1
+        last_id = event.pk
+    count = expected_seq - 1
+    head = AuditChain.objects.filter(pk=1).first()
+    if head is not None and (head.last_seq != count or head.last_hash != prev_hash):
+        raise AuditChainBroken(
+            head.last_event_id or last_id,
+            f"the chain's head names event {head.last_seq}, but the chain ends at {count}",
+            seq=head.last_seq,
+        )
     return count

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,14 +23,15 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from accounts.crypto import SecretUnreadable
 from accounts.models import Partner, User
+from antifraud import access
 from antifraud.audit import audit_record
-from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.errors import DomainError, NotAllowed
 from antifraud.models import Delivery
 from antifraud.tasks import delivery_send
 
@@ -60,15 +62,22 @@ def webhook_body(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def webhook_headers(*, secret: str, webhook_id: str, body: str, at: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers for `body` sent at `at` (whole seconds)."""
+def webhook_headers(
+    *, secret: str | Sequence[str], webhook_id: str, body: str, at: datetime
+) -> dict[str, str]:
+    """The Standard Webhooks headers for `body` sent at `at` (whole seconds), signed by each
+    secret given: during a rotation's overlap the header carries one signature per secret,
+    space-separated, and a receiver holding either accepts it."""
     # The library reads the datetime's wall time as UTC (it replaces tzinfo rather than
     # converting), so it must be given UTC.
     at = datetime.fromtimestamp(int(at.timestamp()), tz=UTC)
+    secrets = [secret] if isinstance(secret, str) else list(secret)
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id=webhook_id, timestamp=at, data=body),
+        "webhook-signature": " ".join(
+            Webhook(each).sign(msg_id=webhook_id, timestamp=at, data=body) for each in secrets
+        ),
     }
 
 
@@ -134,11 +143,12 @@ def _send(claim: _Claim) -> tuple[int | None, str]:
     url = claim.partner.webhook_url
     if not url:
         return None, "the partner has no webhook URL"
+    now = timezone.now()
     try:
-        secret = claim.partner.webhook_secret
+        secrets = claim.partner.webhook_signing_secrets(now)
     except SecretUnreadable:
         return None, "the signing secret does not decrypt with the configured keys"
-    if not secret:
+    if not secrets:
         return None, "the partner has no signing secret"
     timeout = httpx.Timeout(
         connect=settings.WEBHOOK_CONNECT_TIMEOUT,
@@ -152,9 +162,7 @@ def _send(claim: _Claim) -> tuple[int | None, str]:
     try:
         body = webhook_body(claim.payload)
         headers = {
-            **webhook_headers(
-                secret=secret, webhook_id=claim.webhook_id, body=body, at=timezone.now()
-            ),
+            **webhook_headers(secret=secrets, webhook_id=claim.webhook_id, body=body, at=now),
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
@@ -267,33 +275,16 @@ def deliveries_redeliver_due(*, now: datetime | None = None, limit: int = 500) -
 # --- the supervisors' view and retry ------------------------------------------------------
 
 
-def _may_view(user: User) -> bool:
-    return user.is_active and user.has_perm("antifraud.view_delivery")
-
-
-def deliveries_visible_to(user: User) -> QuerySet[Delivery]:
-    """Hub staff see every partner's deliveries, partner staff only their partner's."""
-    if not _may_view(user):
-        return Delivery.objects.none()
-    if user.partner_id is None:
-        return Delivery.objects.all()
-    return Delivery.objects.filter(partner_id=user.partner_id)
-
-
 @transaction.atomic
 def delivery_retry(*, actor: User, delivery_id: int) -> Delivery:
     """A supervisor puts a dead delivery back: pending, due now, its retry schedule started
     over."""
-    delivery = (
-        deliveries_visible_to(actor)
-        .select_for_update(of=("self",))
-        .select_related("partner")
-        .filter(pk=delivery_id)
-        .first()
+    delivery = access.visible_or_404(
+        actor,
+        Delivery.objects.select_for_update(of=("self",)).select_related("partner"),
+        delivery_id,
     )
-    if delivery is None:
-        raise NotFound("no such delivery")
-    if not actor.has_perm("antifraud.retry_delivery"):
+    if not access.may_retry_delivery(actor, delivery):
         raise NotAllowed("your role cannot retry deliveries")
     if delivery.status != Delivery.Status.DEAD:
         raise DeliveryNotDead(f"only a dead delivery can be retried; this one is {delivery.status}")
@@ -360,12 +351,12 @@ def deliveries_overview(
     """The supervisors' page: per partner in the user's scope, what waits, what fails, and
     what was delivered in the last 24 hours; then the failing rows. Three queries."""
     now = now or timezone.now()
-    visible = deliveries_visible_to(user)
-    partners = Partner.objects.order_by("name")
-    if not _may_view(user):
-        partners = partners.none()
-    elif user.partner_id is not None:
-        partners = partners.filter(pk=user.partner_id)
+    visible = Delivery.objects.visible_to(user)
+    partners = (
+        access.partners_in_scope(user)
+        if access.may(user, "antifraud.view_delivery")
+        else Partner.objects.none()
+    )
     counted = (
         visible.filter(
             Q(status__in=[*OPEN_STATUSES, Delivery.Status.DEAD])

@@ -6,6 +6,9 @@ a refusal never leaves a half-written record.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
 
 class DomainError(Exception):
     code = "refused"
@@ -18,12 +21,16 @@ class DomainError(Exception):
             self.code = code
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, Http404):
+    """Also Django's 404: raised from a page, it is the site's "not found" page."""
+
     code = "not_found"
     status = 404
 
 
-class NotAllowed(DomainError):
+class NotAllowed(DomainError, PermissionDenied):
+    """Also Django's 403."""
+
     code = "not_allowed"
     status = 403
 
@@ -36,9 +43,6 @@ class InvalidInput(DomainError):
 def raise_for_page(error: DomainError) -> None:
     """On a page, a refusal of something not found or not allowed is the site's 404 or 403;
     the caller shows any other refusal as a message."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
     if isinstance(error, NotFound):
         raise Http404(error.message) from error
     if isinstance(error, NotAllowed):

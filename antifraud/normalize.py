@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
+import regex
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -77,7 +79,8 @@ def keyed_digest(kind: str, value: str) -> str:
 
 def normalize_card(raw: str) -> Normalized:
     digits = re.sub(r"[\s-]", "", raw)
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    # ASCII digits only: a digit of another script would digest to another value.
+    if not re.fullmatch(r"[0-9]{12,19}", digits):
         raise NormalizationError("invalid_card", "a card number has 12 to 19 digits")
     if not _luhn_ok(digits):
         raise NormalizationError("invalid_card", "card number fails its check digit")
@@ -90,7 +93,7 @@ def normalize_card(raw: str) -> Normalized:
 
 def normalize_iban(raw: str) -> Normalized:
     value = re.sub(r"\s", "", raw).upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", value):
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}", value):
         raise NormalizationError("invalid_iban", "not an IBAN")
     rearranged = value[4:] + value[:4]
     numeric = "".join(str(int(ch, 36)) for ch in rearranged)
@@ -133,6 +136,18 @@ _NORMALIZERS = {
 }
 
 
+# Characters that show nothing or reorder what follows: zero-width spaces and joiners, bidi
+# controls and isolates, the byte-order mark, variation selectors, fillers. Left in a value,
+# they make a listed e-mail or URL look the same and compare different.
+_INVISIBLE = regex.compile(r"[\p{Default_Ignorable_Code_Point}\p{Cf}]")
+
+
+def visible_form(raw: str) -> str:
+    """NFKC (full-width and other compatibility forms become the plain ones), without
+    invisible and bidi-control characters: what a person reading the value sees."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw))
+
+
 def normalize(kind: str, raw: str) -> Normalized:
     try:
         normalizer = _NORMALIZERS[IndicatorKind(kind)]
@@ -142,6 +157,9 @@ def normalize(kind: str, raw: str) -> Normalized:
         raise NormalizationError("blank", "a value is required")
     if len(raw) > 512:
         raise NormalizationError("too_long", "a value has at most 512 characters")
+    raw = visible_form(raw)
+    if not raw.strip():
+        raise NormalizationError("blank", "a value is required")
     result = normalizer(raw)
     if len(result.value) > 255:
         raise NormalizationError("too_long", "the value is too long")

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
+import antifraud.converters  # noqa: F401 - registers <id:…>
 from antifraud import views
 
 urlpatterns = [
     path("deliveries/", views.deliveries_page, name="deliveries"),
-    path("deliveries/<int:delivery_id>/retry/", views.delivery_retry_view, name="delivery-retry"),
+    path("deliveries/<id:delivery_id>/retry/", views.delivery_retry_view, name="delivery-retry"),
 ]

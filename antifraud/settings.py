@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -83,7 +82,7 @@ PUBLIC_BASE_URL = env.str("ANTIFRAUD_PUBLIC_URL", default="http://127.0.0.1:8000
 # --- applications -----------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "antifraud.apps.AntifraudAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -213,7 +212,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Asia/Almaty"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often the sequencer chains newly committed audit events (antifraud.audit).
+AUDIT_CHAIN_INTERVAL_SECONDS = env.float("AUDIT_CHAIN_INTERVAL_SECONDS", default=2.0)
 CELERY_BEAT_SCHEDULE = {
+    "audit-chain-extend": {
+        "task": "antifraud.tasks.audit_chain_extend",
+        "schedule": AUDIT_CHAIN_INTERVAL_SECONDS,
+    },
     "indicators-expire": {"task": "antifraud.tasks.indicators_expire", "schedule": 3600.0},
     "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
     "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
@@ -257,11 +262,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_VERBOSE = False
+# Every failed sign-in is kept (who, from where, when) for the hub's administrators.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # --- internationalisation ---------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("kk", _("Kazakh"))]
+# Each named in itself, as a language chooser shows them (accounts.languages reads this).
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
@@ -334,7 +342,7 @@ CONTENT_SECURITY_POLICY = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["antifraud.api.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["antifraud.api.permissions.PolicyPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["antifraud.api.throttling.ApiKeyThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_RATE", default="600/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -396,8 +404,6 @@ APPEAL_DEADLINE_HOURS = env.int("APPEAL_DEADLINE_HOURS", default=72)
 # How long an appeal link stays valid (the DSA's six-month complaint window).
 APPEAL_LINK_MAX_AGE_DAYS = env.int("APPEAL_LINK_MAX_AGE_DAYS", default=182)
 # Appeals: statements, files, and how often one address or one link may post.
-APPEAL_STATEMENT_MIN = 20
-APPEAL_STATEMENT_MAX = 5000
 APPEAL_MAX_ATTACHMENTS = 3
 APPEAL_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 APPEAL_RATE_PER_ADDRESS = env.str("APPEAL_RATE_PER_ADDRESS", default="20/h")

@@ -14,6 +14,13 @@ def indicators_expire() -> int:
 
 
 @shared_task
+def audit_chain_extend() -> int:
+    from antifraud.audit import audit_chain_extend as extend
+
+    return extend()
+
+
+@shared_task
 def market_prices_refresh() -> int:
     return services.market_prices_refresh()
 

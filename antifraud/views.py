@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,7 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.http import StaffRequest
+from antifraud import access
+from antifraud.access import public_page, staff_page
 from antifraud.celery import app as celery_app
 from antifraud.delivery import DeliveryNotDead, deliveries_overview, delivery_retry
 from antifraud.errors import DomainError, raise_for_page
@@ -43,6 +44,7 @@ def _broker_reachable() -> bool:
     return True
 
 
+@public_page
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -62,26 +64,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
 # --- webhook deliveries -----------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("antifraud.view_delivery")
 @require_GET
-def deliveries_page(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("antifraud.view_delivery"):
-        raise PermissionDenied
+def deliveries_page(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "antifraud/deliveries.html",
         {
             "overview": deliveries_overview(user=request.user),
-            "may_retry": request.user.has_perm("antifraud.retry_delivery"),
+            "may_retry": access.may(request.user, "antifraud.retry_delivery"),
         },
     )
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("antifraud.retry_delivery")
 @require_POST
-def delivery_retry_view(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    if not request.user.has_perm("antifraud.retry_delivery"):
-        raise PermissionDenied
+def delivery_retry_view(request: StaffRequest, delivery_id: int) -> HttpResponse:
     try:
         delivery = delivery_retry(actor=request.user, delivery_id=delivery_id)
     except DeliveryNotDead:

@@ -16,12 +16,15 @@ Prints one JSON object on stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing as mp
 import os
 import statistics
 import sys
 import time
+import traceback
+from threading import BrokenBarrierError
 from typing import Any
 
 RAW_CLAIM = """
@@ -38,6 +41,15 @@ def _setup_django() -> None:
 
 
 def _worker(kind: str, username: str, seconds: float, start: Any, out: Any) -> None:
+    try:
+        _work(kind, username, seconds, start, out)
+    except BaseException:
+        out.put({"error": traceback.format_exc()})
+        start.abort()
+        raise
+
+
+def _work(kind: str, username: str, seconds: float, start: Any, out: Any) -> None:
     _setup_django()
     from django.db import connection, transaction
 
@@ -105,9 +117,14 @@ def _round(kind: str, usernames: list[str], seconds: float) -> dict[str, Any]:
     ]
     for proc in procs:
         proc.start()
-    start.wait(timeout=120)
+    # A moderator that failed before the start breaks the barrier; its error is in the queue.
+    with contextlib.suppress(BrokenBarrierError):
+        start.wait(timeout=120)
     began = time.perf_counter()
     results = [out.get(timeout=seconds + 120) for _ in procs]
+    failed = [r["error"] for r in results if "error" in r]
+    if failed:
+        sys.exit(f"bench: a moderator process failed:\n{failed[0]}")
     elapsed = time.perf_counter() - began
     for proc in procs:
         proc.join(timeout=30)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner, User
+from antifraud.access import partners_in_scope
 from antifraud.models import Category, Scheme, Subject, SubjectIdentifier
 from antifraud.normalize import NormalizationError, normalize_phone
 from reviews.models import Case
@@ -65,10 +66,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        partners = Partner.objects.order_by("name")
-        if user.partner_id is not None:
-            partners = partners.filter(pk=user.partner_id)
-        self.filters["partner"].queryset = partners
+        self.filters["partner"].queryset = partners_in_scope(user)
 
     def filter_older(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(opened_at__lte=timezone.now() - timedelta(hours=float(value)))

@@ -6,10 +6,12 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.languages import LANGUAGES
 from antifraud.models import SubjectIdentifier
+from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
+from reviews.limits import TEXT_MAX
 from reviews.models import Decision, Policy
 from reviews.services import DecisionRequest, IndicatorChoice
-from reviews.services.decisions import NOTE_MAX, STATEMENT_MAX
 
 ESCALATE = "escalate"
 ACTION_CHOICES = [
@@ -19,7 +21,6 @@ ACTION_CHOICES = [
     (Decision.Action.WARN, _("Warn")),
     (ESCALATE, _("Escalate")),
 ]
-LANGUAGE_CHOICES = [("ru", "Русский"), ("kk", "Қазақша"), ("en", "English")]
 LIST_CHOICES = [("", _("—")), ("black", _("Black")), ("gray", _("Gray"))]
 
 
@@ -33,18 +34,21 @@ class DecisionForm(forms.Form):
     statement_of_reasons = forms.CharField(
         label=_("Statement of reasons (the user reads this)"),
         required=False,
-        max_length=STATEMENT_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
-    language = forms.ChoiceField(label=_("Language of the statement"), choices=LANGUAGE_CHOICES)
+    language = forms.ChoiceField(label=_("Language of the statement"), choices=LANGUAGES)
     internal_note = forms.CharField(
         label=_("Internal note (staff only; required to escalate)"),
         required=False,
-        max_length=NOTE_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     gray_days = forms.IntegerField(
-        label=_("Gray-list entries expire after (days)"), min_value=1, max_value=365, required=False
+        label=_("Gray-list entries expire after (days)"),
+        min_value=GRAY_DAYS_MIN,
+        max_value=GRAY_DAYS_MAX,
+        required=False,
     )
     ring = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
 
@@ -102,7 +106,21 @@ class DecisionForm(forms.Form):
         )
 
 
+class StatementQuery(forms.Form):
+    """Which statement template the decision form asks for: a current policy, a language."""
+
+    policy = forms.ModelChoiceField(queryset=Policy.objects.filter(is_current=True))
+    language = forms.ChoiceField(choices=LANGUAGES)
+
+    def problem(self) -> str:
+        """One line saying what is wrong with the query."""
+        return " ".join(
+            f"{name}: {' '.join(str(message) for message in messages)}"
+            for name, messages in self.errors.items()
+        )
+
+
 class RejectProposalForm(forms.Form):
     note = forms.CharField(
-        label=_("Why reject"), max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why reject"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -8,10 +8,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.languages import LANGUAGE_CODES
 from accounts.models import Partner
+from antifraud.access import VisibleQuerySet
 from antifraud.models import ImmutableModel, Indicator, Scheme, Signal, Subject
-
-PUBLIC_LANGUAGES = ("en", "ru", "kk")
 
 
 class Policy(models.Model):
@@ -59,7 +59,7 @@ class Policy(models.Model):
     def localized(self, field: str, language: str) -> str:
         """`field` in `language`, falling back to Russian, then English."""
         for lang in (language, "ru", "en"):
-            if lang in PUBLIC_LANGUAGES:
+            if lang in LANGUAGE_CODES:
                 value = getattr(self, f"{field}_{lang}", "")
                 if value:
                     return value
@@ -69,10 +69,7 @@ class Policy(models.Model):
         return action in self.allowed_actions
 
 
-class CaseQuerySet(models.QuerySet):
-    def for_partner(self, partner_id: int | None) -> CaseQuerySet:
-        return self if partner_id is None else self.filter(partner_id=partner_id)
-
+class CaseQuerySet(VisibleQuerySet["Case"]):
     def in_queue(self) -> CaseQuerySet:
         return self.filter(status__in=[Case.Status.OPEN, Case.Status.ESCALATED])
 
@@ -325,6 +322,8 @@ class DecisionProposal(models.Model):
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
 
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("decision awaiting approval")
         verbose_name_plural = _("decisions awaiting approval")
@@ -401,6 +400,8 @@ class Appeal(models.Model):
         related_name="reversing_appeal",
     )
 
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("appeal")
         verbose_name_plural = _("appeals")
@@ -459,6 +460,8 @@ class AppealAttachment(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("appeal attachment")
         verbose_name_plural = _("appeal attachments")
@@ -481,6 +484,8 @@ class Report(models.Model):
     )
     # The answer given the first time, returned as it was on a resend.
     result = models.JSONField(default=dict)
+
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("report")

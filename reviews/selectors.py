@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
-from accounts.models import Partner, User
+from accounts.models import User
 from antifraud.models import (
     IndicatorKind,
     MarketPrice,
@@ -20,17 +20,9 @@ from antifraud.models import (
 )
 from antifraud.selectors import LinkedSubject, market_price_for, subjects_linked_to
 from reviews.models import Appeal, Case, CaseQuerySet, Decision, DecisionProposal, Policy
-from reviews.permissions import cases_visible_to
 from reviews.queues import Queue
 
 # --- queues -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueCount:
-    queue: Queue
-    label: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ class QueueCounts:
 def queue_counts(*, user: User) -> QueueCounts:
     """Waiting cases per partner and kind, per scheme, the escalations and the decisions
     awaiting a second approval: four grouped queries whatever the volume."""
-    cases = cases_visible_to(user)
+    cases = Case.objects.visible_to(user)
     kinds = dict(Subject.Kind.choices)
     waiting = cases.filter(status=Case.Status.OPEN)
     by_partner = [
@@ -85,7 +77,7 @@ def queue_cases(*, user: User, queue: Queue) -> CaseQuerySet:
     Cases being worked stay listed (with who holds them) so nobody opens them twice."""
     statuses = [queue.waiting_status, Case.Status.CLAIMED]
     return (
-        cases_visible_to(user)
+        Case.objects.visible_to(user)
         .filter(queue.condition(), status__in=statuses)
         .select_related("subject", "partner", "claimed_by")
         .order_by("-priority", "opened_at", "pk")
@@ -140,11 +132,7 @@ def case_detail(case: Case, *, linked_limit: int = 50) -> CaseDetail:
     """Everything a moderator needs to decide without leaving the page, in a fixed number of
     queries however many signals, photos or linked subjects there are."""
     subject = Subject.objects.select_related("partner", "account").get(pk=case.subject_id)
-    owner = (
-        subject.account
-        if subject.account_id
-        else (subject if subject.kind == Subject.Kind.ACCOUNT else None)
-    )
+    owner = subject.owner
     own_ids = [subject.pk] + ([owner.pk] if owner and owner.pk != subject.pk else [])
     identifiers = list(
         SubjectIdentifier.objects.filter(subject_id__in=own_ids).order_by(
@@ -196,24 +184,10 @@ def case_detail(case: Case, *, linked_limit: int = 50) -> CaseDetail:
     )
 
 
-def partners_visible_to(user: User) -> list[Partner]:
-    qs = Partner.objects.order_by("name")
-    return list(qs if user.partner_id is None else qs.filter(pk=user.partner_id))
-
-
 def proposals_waiting(*, user: User) -> list[DecisionProposal]:
-    cases = cases_visible_to(user)
     return list(
-        DecisionProposal.objects.filter(status=DecisionProposal.Status.PENDING, case__in=cases)
+        DecisionProposal.objects.visible_to(user)
+        .filter(status=DecisionProposal.Status.PENDING)
         .select_related("case__subject__partner", "proposed_by", "policy")
         .order_by("proposed_at")[:200]
     )
-
-
-def deadline_state(deadline: datetime, now: datetime | None = None) -> str:
-    now = now or timezone.now()
-    if deadline <= now:
-        return "breached"
-    if deadline - now < timedelta(hours=2):
-        return "due"
-    return "ok"

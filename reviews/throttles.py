@@ -7,6 +7,7 @@ the throttles directly rather than through an API view.
 from __future__ import annotations
 
 import hashlib
+import math
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -37,11 +38,14 @@ class AppealLinkThrottle(_AppealThrottle):
     setting = "APPEAL_RATE_PER_LINK"
 
 
-def appeal_post_allowed(request: HttpRequest, token: str) -> bool:
-    """Count this post against the address and the link; False once either is spent."""
+def appeal_post_wait(request: HttpRequest, token: str) -> int | None:
+    """Count this post against the address and the link. None while both allow it; once
+    either is spent, the whole seconds until a post would be allowed again (the 429's
+    Retry-After)."""
     address = hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:32]
     link = hashlib.sha256(token.encode()).hexdigest()[:32]
-    allowed = True
+    waits = []
     for throttle in (AppealAddressThrottle(address), AppealLinkThrottle(link)):
-        allowed = throttle.allow_request(request, None) and allowed
-    return allowed
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait() or 1.0)
+    return max(1, math.ceil(max(waits))) if waits else None

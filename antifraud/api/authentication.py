@@ -17,6 +17,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.crypto import api_key_hash
 from accounts.models import ApiKey, Partner
+from antifraud.access import PARTNER_API_PERMISSIONS
 from antifraud.services.keys import api_key_prefix
 
 if TYPE_CHECKING:
@@ -48,6 +49,14 @@ class PartnerClient:
     def pk(self) -> None:
         # Not a staff user: code that keys on a user's pk must not mistake it for one.
         return None
+
+    @property
+    def partner_id(self) -> int:
+        """The partner whose objects the access policy lets this system see."""
+        return int(self.partner.pk)
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return perm in PARTNER_API_PERMISSIONS
 
     def __str__(self) -> str:
         return f"partner:{self.partner.slug} ({self.api_key.prefix})"

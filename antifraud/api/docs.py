@@ -41,6 +41,8 @@ from drf_spectacular.views import (
 )
 from rest_framework.request import Request
 
+from antifraud.access import public_page
+
 _INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 REDOC_PAGE = """<!DOCTYPE html>
@@ -100,13 +102,13 @@ EMPTY_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 
 
 @functools.cache
-@functools.cache
 def _redoc_bundle() -> bytes:
     path = finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
     with open(path, "rb") as bundle:
         return bundle.read().replace(REDOC_LOGO_URL.encode(), EMPTY_IMAGE.encode())
 
 
+@public_page
 @require_GET
 def redoc_script(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(_redoc_bundle(), content_type="application/javascript")
@@ -115,8 +117,12 @@ def redoc_script(request: HttpRequest) -> HttpResponse:
 
 
 # Only DRF views appear in the document: the site's pages are plain Django views.
-schema_view = SpectacularAPIView.as_view()
-swagger_view = csp_hash_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
-redoc_view = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
-    ApiRedocView.as_view(url_name="api-schema")
+schema_view = public_page(SpectacularAPIView.as_view())
+swagger_view = public_page(
+    csp_hash_inline_styles(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
+)
+redoc_view = public_page(
+    csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
+        ApiRedocView.as_view(url_name="api-schema")
+    )
 )

@@ -10,13 +10,13 @@ from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
 from antifraud.models import Delivery, Indicator, IndicatorKind, Scheme, SubjectIdentifier
+from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
 from antifraud.normalize import NormalizationError, Normalized, normalize
 
 # What the stored forms of a value can hold (SubjectIdentifier and Indicator alike).
 VALUE_MAX = SubjectIdentifier._meta.get_field("value").max_length
 DISPLAY_MAX = SubjectIdentifier._meta.get_field("display").max_length
 REASON_MAX = 2000
-EXPIRES_IN_DAYS_MAX = 365
 
 LOOKUP_FIELDS = {
     "phones": IndicatorKind.PHONE,
@@ -207,8 +207,8 @@ class IndicatorProposalSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=REASON_MAX, help_text="Why you suspect this value.")
     scheme = serializers.ChoiceField(choices=Scheme.choices, required=False, allow_blank=True)
     expires_in_days = StrictIntegerField(
-        min_value=1,
-        max_value=EXPIRES_IN_DAYS_MAX,
+        min_value=GRAY_DAYS_MIN,
+        max_value=GRAY_DAYS_MAX,
         required=False,
         help_text="How long the gray entry lasts; the hub's default (90 days) when omitted.",
     )

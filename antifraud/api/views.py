@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from antifraud.access import public_page
 from antifraud.api.authentication import PartnerClient
 from antifraud.api.errors import InvalidCursor, TooManyItems, error_body
 from antifraud.api.parsers import ApiJSONParser
@@ -123,6 +124,8 @@ def _entries_in_force(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Indi
 
 
 class LookupApi(PartnerApiView):
+    required_permission = "antifraud.view_indicator"
+
     @extend_schema(
         operation_id="lookup",
         tags=["lookup"],
@@ -220,6 +223,8 @@ class LookupApi(PartnerApiView):
 
 
 class IndicatorProposeApi(PartnerApiView):
+    required_permission = "antifraud.add_indicator"
+
     @extend_schema(
         operation_id="indicators_propose",
         tags=["indicators"],
@@ -323,6 +328,8 @@ def event_cursor_read(cursor: str) -> int:
 
 
 class EventListApi(PartnerApiView):
+    required_permission = "antifraud.view_delivery"
+
     @extend_schema(
         operation_id="events_list",
         tags=["events"],
@@ -379,8 +386,8 @@ class EventListApi(PartnerApiView):
         limit = query.validated_data.get("limit", EVENTS_PAGE_DEFAULT)
         settle = getattr(settings, "API_EVENTS_SETTLE_SECONDS", EVENTS_SETTLE_SECONDS_DEFAULT)
         rows = list(
-            Delivery.objects.filter(
-                partner=self.client.partner,
+            Delivery.objects.visible_to(self.client)
+            .filter(
                 id__gt=after,
                 created_at__lte=timezone.now() - timedelta(seconds=settle),
             )
@@ -406,6 +413,7 @@ class EventListApi(PartnerApiView):
 # --- anything else under /api/ ------------------------------------------------------------
 
 
+@public_page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Paths under /api/ that name no endpoint: JSON like every other API error."""
     return JsonResponse(

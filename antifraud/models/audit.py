@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,8 +14,10 @@ from antifraud.models.immutable import ImmutableModel
 
 
 class AuditEvent(ImmutableModel):
-    """Who did what to which object, when. Each row's hash covers the previous row's hash,
-    so removing or editing any row breaks the chain from there on."""
+    """Who did what to which object, when. Written by a service's transaction without a
+    place in the chain; the sequencer (antifraud.audit) then gives it the next `seq` and a
+    hash covering the previous event's hash, so removing or editing any chained event breaks
+    the chain from there on."""
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -37,8 +40,11 @@ class AuditEvent(ImmutableModel):
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(_("object"), max_length=200, blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # NULL until the sequencer chains the event; then set once and never again. (NULL, not
+    # "": the unique constraint must admit every unchained event at once.)
+    seq = models.BigIntegerField(_("sequence"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("audit event")
@@ -48,6 +54,8 @@ class AuditEvent(ImmutableModel):
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["action", "created_at"], name="audit_action_time"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time"),
+            # What the sequencer reads: the few events not chained yet.
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_unchained"),
         ]
 
     def __str__(self) -> str:
@@ -57,9 +65,11 @@ class AuditEvent(ImmutableModel):
 
 
 class AuditChain(models.Model):
-    """The head of the chain: one row, locked by every writer so that the chain never forks."""
+    """The head of the chain: one row, locked only by the sequencer, so that the chain never
+    forks and no business transaction waits for it."""
 
     last_hash = models.CharField(max_length=64)
+    last_seq = models.BigIntegerField(default=0)
     last_event_id = models.BigIntegerField(null=True)
 
     class Meta:

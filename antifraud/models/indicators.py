@@ -9,10 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
+from antifraud.access import VisibleQuerySet
 from antifraud.models.subjects import INDICATOR_KINDS, IndicatorKind, Scheme
 
+# How long a gray-list entry may be set to last, in days: decisions, the decision form and
+# partners' proposals alike.
+GRAY_DAYS_MIN = 1
+GRAY_DAYS_MAX = 365
 
-class IndicatorQuerySet(models.QuerySet):
+
+class IndicatorQuerySet(VisibleQuerySet["Indicator"]):
     def active(self, now=None) -> IndicatorQuerySet:
         """Entries in force: not revoked and not past their expiry."""
         now = now or timezone.now()

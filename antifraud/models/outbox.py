@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
+from antifraud.access import VisibleQuerySet
 from antifraud.models.subjects import Subject
 
 
@@ -49,6 +50,8 @@ class Delivery(models.Model):
     in_flight_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
+from antifraud.access import VisibleQuerySet
 
 
 class Scheme(models.TextChoices):
@@ -38,12 +39,6 @@ class Category(models.TextChoices):
     HOME_GOODS = "home_goods", _("Home and garden")
     CLOTHING = "clothing", _("Clothing")
     SERVICES = "services", _("Services")
-
-
-class SubjectQuerySet(models.QuerySet):
-    def visible_to_partner(self, partner_id: int | None) -> SubjectQuerySet:
-        """All subjects for the hub (`None`), only its own for a partner."""
-        return self if partner_id is None else self.filter(partner_id=partner_id)
 
 
 class Subject(models.Model):
@@ -89,7 +84,7 @@ class Subject(models.Model):
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
-    objects = SubjectQuerySet.as_manager()
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("subject")
@@ -124,9 +119,10 @@ class Subject(models.Model):
         return f"{self.partner.slug}:{self.kind}:{self.external_id}"
 
     @property
-    def owner(self) -> Subject:
-        """The account behind a subject: itself for an account, its poster for a listing."""
-        return self.account if self.account_id else self
+    def owner(self) -> Subject | None:
+        """The account behind a subject: itself for an account, the account that posted it
+        for a listing (None when the partner did not say)."""
+        return self if self.kind == self.Kind.ACCOUNT else self.account
 
 
 class IndicatorKind(models.TextChoices):
@@ -186,6 +182,8 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
 
+    objects = VisibleQuerySet.as_manager()
+
     class Meta:
         ordering = ["subject", "position"]
         verbose_name = _("photo")
@@ -222,6 +220,8 @@ class Signal(models.Model):
     )
     report_id = models.CharField(_("report id"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("signal")

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.crypto import api_key_hash
 from accounts.models import ApiKey, Partner, User
+from antifraud import access
 from antifraud.audit import audit_record
-from antifraud.errors import DomainError, InvalidInput, NotFound
+from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
 
 KEY_SCHEME = "afk"
 NAME_MAX = 100
@@ -40,6 +41,8 @@ def api_key_prefix(key: str) -> str | None:
 def api_key_create(*, actor: User | None, partner: Partner, name: str) -> tuple[ApiKey, str]:
     """Create a key for the partner. Returns the row and the key itself, which is never
     stored and cannot be shown again."""
+    if actor is not None and not access.may_manage_api_keys(actor, partner):
+        raise NotAllowed("you cannot create API keys for this partner")
     name = (name or "").strip()
     if not name:
         raise InvalidInput(
@@ -76,7 +79,9 @@ def api_key_revoke(*, actor: User | None, prefix: str) -> ApiKey:
     api_key = (
         ApiKey.objects.select_for_update().select_related("partner").filter(prefix=prefix).first()
     )
-    if api_key is None:
+    if api_key is None or (
+        actor is not None and not access.may_manage_api_keys(actor, api_key.partner)
+    ):
         raise NotFound(f"no API key with prefix {prefix!r}", code="key_not_found")
     if api_key.revoked_at is not None:
         raise DomainError(

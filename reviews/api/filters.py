@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from antifraud.models import Scheme, Subject
 from reviews.models import Case
@@ -23,6 +27,33 @@ class StrictFilterForm(forms.Form):
         return cleaned
 
 
+# The widest offsets in use anywhere (UTC-12:00 to UTC+14:00); PostgreSQL refuses anything
+# beyond ±15:59, so a wider one must be a 400 here, not a database error.
+OFFSET_MAX = timedelta(hours=14)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time with a real-world UTC offset, given to the database in UTC."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > OFFSET_MAX:
+            raise forms.ValidationError(
+                "The UTC offset must be between -14:00 and +14:00.", code="invalid"
+            )
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("The date is out of range.", code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class PartnerCaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Case.Status.choices)
     scheme = django_filters.ChoiceFilter(choices=Scheme.choices)
@@ -32,7 +63,7 @@ class PartnerCaseFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter(
         field_name="subject__external_id", max_length=128, help_text="Your id of the subject."
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="ISO 8601, e.g. 2026-11-21T10:00:00+05:00: cases changed since then.",

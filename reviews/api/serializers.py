@@ -305,6 +305,6 @@ class CaseSerializer(serializers.Serializer):
 
     @extend_schema_field(CaseDecisionSerializer(allow_null=True))
     def get_decision(self, case: Case) -> dict[str, Any] | None:
-        # Prefetched newest first, reversals left out (reviews.api.views.cases_for_partner).
+        # Prefetched newest first, reversals left out (reviews.api.views.cases_for_api).
         decisions = case.api_decisions
         return CaseDecisionSerializer(decisions[0]).data if decisions else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+import antifraud.converters  # noqa: F401 - registers <id:…>
 from reviews.api import views
 
 case_list = views.CaseViewSet.as_view({"get": "list"})
@@ -12,5 +13,5 @@ case_detail = views.CaseViewSet.as_view({"get": "retrieve"})
 urlpatterns = [
     path("reports/", views.ReportCreateApi.as_view(), name="api-reports"),
     path("cases/", case_list, name="api-case-list"),
-    path("cases/<str:id>/", case_detail, name="api-case-detail"),
+    path("cases/<id:id>/", case_detail, name="api-case-detail"),
 ]

@@ -20,6 +20,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from antifraud.api.authentication import PartnerClient
 from antifraud.api.errors import InvalidCursor, TooManyItems, flatten_errors
 from antifraud.api.views import (
     BODY_ERRORS,
@@ -82,6 +83,8 @@ def _rejected(index: int, item: Any, errors: dict[str, list[dict[str, str]]]) ->
 
 
 class ReportCreateApi(PartnerApiView):
+    required_permission = "reviews.add_report"
+
     @extend_schema(
         operation_id="reports_create",
         tags=["reports"],
@@ -181,7 +184,7 @@ class ReportCreateApi(PartnerApiView):
 # --- cases --------------------------------------------------------------------------------
 
 
-def cases_for_partner(partner_id: int) -> QuerySet[Case]:
+def cases_for_api(client: PartnerClient) -> QuerySet[Case]:
     """The partner's own cases, with what the API shows of each loaded in a fixed number of
     queries: the subject joined, the decisions (newest first, reversals left out, each with
     its policy, appeal and the time it was reversed) prefetched."""
@@ -194,7 +197,7 @@ def cases_for_partner(partner_id: int) -> QuerySet[Case]:
         .order_by("-decided_at", "-pk")
     )
     return (
-        Case.objects.filter(partner_id=partner_id)
+        Case.objects.visible_to(client)
         .select_related("subject")
         .only(
             "id",
@@ -297,6 +300,7 @@ class CaseCursorPagination(CursorPagination):
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Read-only: cases change through moderators' decisions, never through the API."""
 
+    required_permission = "reviews.view_case"
     serializer_class = CaseSerializer
     filterset_class = PartnerCaseFilter
     pagination_class = CaseCursorPagination
@@ -304,4 +308,4 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     queryset = Case.objects.none()  # for the schema; get_queryset scopes to the partner
 
     def get_queryset(self) -> QuerySet[Case]:
-        return cases_for_partner(self.request.user.partner.pk)
+        return cases_for_api(self.request.user)

@@ -19,13 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Partner, User
-from accounts.roles import Role
-from antifraud.audit import AuditEntry, audit_record_many
+from accounts.roles import ADMIN_SITE_ROLES, Role
+from antifraud.audit import AuditEntry, audit_chain_extend, audit_record_many
 from antifraud.models import (
     Delivery,
     Indicator,
@@ -40,6 +39,8 @@ from antifraud.normalize import Normalized, normalize_card, normalize_email, nor
 from antifraud.outbox import event_payload
 from antifraud.photos import photo_hashes, photo_store
 from antifraud.services import market_prices_refresh
+from antifraud.services.partners import partner_create, partner_webhook_secret_rotate
+from antifraud.services.staff import staff_create
 from reviews.demo import catalogue as cat
 from reviews.demo.listings import draft_listing
 from reviews.demo.photos import photo_draw
@@ -292,53 +293,47 @@ class DemoBuilder:
             self.audit.sort(key=lambda e: e.at or self.now)
             audit_record_many(self.audit)
             market_prices_refresh()
+        # The demo starts with its whole trail chained, as the sequencer would leave it.
+        audit_chain_extend()
         return self._summary()
 
     def _partners(self) -> None:
         for spec in PARTNERS:
-            partner = Partner(
-                slug=spec["slug"],
+            partner = partner_create(
+                actor=None,
                 name=spec["name"],
+                slug=spec["slug"],
                 kind=Partner.Kind.CLASSIFIEDS,
                 website=spec["website"],
                 categories=spec["categories"],
                 webhook_url=f"http://127.0.0.1:{spec['port']}/webhooks",
-                created_at=self.now - timedelta(days=400),
             )
-            secret = base64.b64encode(self.rng.randbytes(24)).decode()
-            partner.webhook_secret = f"whsec_{secret}"
-            partner.save()
+            # A seeded secret, so that the same seed gives the stand-in partners the same one.
+            secret = "whsec_" + base64.b64encode(self.rng.randbytes(24)).decode()
+            partner, _ = partner_webhook_secret_rotate(
+                actor=None, partner_id=partner.pk, secret=secret, now=self.now
+            )
             self.partners[spec["slug"]] = partner
 
     def _staff(self) -> None:
         # One hash for every demo account: hashing is deliberately slow, and the demo
         # accounts share their password anyway.
         hashed = make_password(self.password)
-        groups = {g.name: g for g in Group.objects.filter(name__in=[r for _, r in STAFF])}
-        users: list[tuple[User, str]] = []
         for org in ORGANISATIONS:
             for suffix, role in STAFF:
                 hub = org == "hub"
-                user = User(
+                user = staff_create(
+                    actor=None,
                     username=f"{org}.{suffix}",
-                    password=hashed,
                     partner=None if hub else self.partners[org],
+                    roles=[role],
                     first_name=self.rng.choice(cat.FIRST_NAMES),
                     language="ru",
-                    is_staff=hub and role in (Role.SUPERVISOR, Role.ADMIN),
+                    is_staff=hub and role in ADMIN_SITE_ROLES,
                     is_superuser=hub and role == Role.ADMIN,
+                    password_hash=hashed,
                 )
-                users.append((user, role))
-        User.objects.bulk_create([u for u, _ in users])
-        created = {
-            u.username: u for u in User.objects.filter(username__in=[u.username for u, _ in users])
-        }
-        memberships = []
-        for user, role in users:
-            saved = created[user.username]
-            memberships.append(User.groups.through(user_id=saved.pk, group_id=groups[role].pk))
-            self.staff[user.username.split(".")[0]][role].append(saved)
-        User.groups.through.objects.bulk_create(memberships)
+                self.staff[org][role].append(user)
 
     def _crews(self) -> list[Crew]:
         crews = []

@@ -54,7 +54,7 @@ def demo_purge() -> None:
             for table in DOMAIN_TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
     AuditChain.objects.update_or_create(
-        pk=1, defaults={"last_hash": GENESIS_HASH, "last_event_id": None}
+        pk=1, defaults={"last_hash": GENESIS_HASH, "last_seq": 0, "last_event_id": None}
     )
     ApiKey.objects.all().delete()
     User.objects.filter(partner__isnull=False).delete()

@@ -11,7 +11,6 @@ from reviews.services.appeals import (
     appeal_release,
     appeal_resolve,
     appeal_withdraw,
-    appeals_for,
 )
 from reviews.services.cases import (
     CaseNotAvailable,
@@ -53,7 +52,6 @@ __all__ = [
     "appeal_release",
     "appeal_resolve",
     "appeal_withdraw",
-    "appeals_for",
     "case_claim",
     "case_claim_next",
     "case_escalate",

@@ -16,17 +16,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.languages import language_or_default
 from accounts.models import User
+from antifraud import access
 from antifraud import services as core
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from antifraud.models import Delivery, Indicator, Subject
-from reviews.models import PUBLIC_LANGUAGES, Appeal, AppealAttachment, Decision
+from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
+from reviews.models import Appeal, AppealAttachment, Decision
 from reviews.services.cases import NotClaimant, lease_end
-from reviews.services.decisions import decision_payload, subject_change, subject_owner
+from reviews.services.decisions import decision_payload, subject_change
 from reviews.uploads import Upload, attachment_clean
-
-REPLY_MAX = 5000
 
 
 class AppealRefused(DomainError):
@@ -65,15 +66,15 @@ def appeal_file(
         raise InvalidInput(
             _("Consent to the processing of your appeal is required."), code="consent_required"
         )
-    if len(statement) < settings.APPEAL_STATEMENT_MIN:
+    if len(statement) < APPEAL_STATEMENT_MIN:
         raise InvalidInput(
             _("Explain why the decision is wrong in at least %(n)d characters.")
-            % {"n": settings.APPEAL_STATEMENT_MIN},
+            % {"n": APPEAL_STATEMENT_MIN},
             code="statement_too_short",
         )
-    if len(statement) > settings.APPEAL_STATEMENT_MAX:
+    if len(statement) > TEXT_MAX:
         raise InvalidInput(
-            _("The statement has at most %(n)d characters.") % {"n": settings.APPEAL_STATEMENT_MAX},
+            _("The statement has at most %(n)d characters.") % {"n": TEXT_MAX},
             code="statement_too_long",
         )
     if contact_email:
@@ -87,8 +88,7 @@ def appeal_file(
             code="too_many_attachments",
         )
     cleaned = [attachment_clean(upload) for upload in attachments]
-    if language not in PUBLIC_LANGUAGES:
-        language = "ru"
+    language = language_or_default(language)
 
     written: list[str] = []
     try:
@@ -173,39 +173,26 @@ def appeal_withdraw(*, appeal_id: int) -> Appeal:
 
 
 def _require_reviewer(actor: User) -> None:
-    if not actor.has_perm("reviews.review_appeal"):
+    if not access.may_review_appeals(actor):
         raise NotAllowed("your role cannot review appeals")
 
 
 def _four_eyes(actor: User, decision: Decision) -> None:
-    if actor.pk in (decision.decided_by_id, decision.approved_by_id):
+    if access.took_part(actor, decision):
         raise AppealRefused(
             "four eyes: you took part in this decision, someone else must review it",
             code="four_eyes",
         )
 
 
-def appeals_for(actor: User):
-    """Appeals whose decision is on the actor's partner (all for the hub)."""
-    qs = Appeal.objects.all()
-    if actor.partner_id is not None:
-        qs = qs.filter(decision__subject__partner_id=actor.partner_id)
-    return qs
-
-
 def _locked(actor: User, appeal_id: int) -> Appeal:
-    appeal = (
-        appeals_for(actor)
-        .select_for_update(of=("self",))
-        .select_related(
+    return access.visible_or_404(
+        actor,
+        Appeal.objects.select_for_update(of=("self",)).select_related(
             "decision__subject__partner", "decision__subject__account", "decision__policy"
-        )
-        .filter(pk=appeal_id)
-        .first()
+        ),
+        appeal_id,
     )
-    if appeal is None:
-        raise NotFound("no such appeal")
-    return appeal
 
 
 def _take(appeal: Appeal, actor: User, now: datetime) -> Appeal:
@@ -223,7 +210,9 @@ def appeal_claim_next(*, actor: User) -> Appeal | None:
     _require_reviewer(actor)
     now = timezone.now()
     scope = (
-        appeals_for(actor).exclude(decision__decided_by=actor).exclude(decision__approved_by=actor)
+        Appeal.objects.visible_to(actor)
+        .exclude(decision__decided_by=actor)
+        .exclude(decision__approved_by=actor)
     )
     held = scope.filter(
         status=Appeal.Status.IN_REVIEW, claimed_by=actor, lease_until__gt=now
@@ -355,7 +344,7 @@ def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision
         reversal.revoked_indicators.add(*revoked)
 
     change = {"payload": decision_payload(reversal) | {"reverses": original.pk}, "now": now}
-    owner = subject_owner(subject)
+    owner = subject.owner
     if original.action == Decision.Action.BLOCK_ACCOUNT and owner is not None:
         subject_change(
             subject=owner,
@@ -394,8 +383,8 @@ def appeal_resolve(*, actor: User, appeal_id: int, overturn: bool, reply: str) -
     reply = (reply or "").strip()
     if not reply:
         raise InvalidInput("write the reply the appellant will read", code="reply_required")
-    if len(reply) > REPLY_MAX:
-        raise InvalidInput(f"the reply has at most {REPLY_MAX} characters", code="reply_too_long")
+    if len(reply) > TEXT_MAX:
+        raise InvalidInput(f"the reply has at most {TEXT_MAX} characters", code="reply_too_long")
     now = timezone.now()
     appeal.reviewer = actor
     appeal.reply = reply

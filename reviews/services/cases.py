@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from antifraud import access
 from antifraud.audit import audit_record
-from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.errors import DomainError, NotAllowed
+from reviews.limits import TEXT_MAX
 from reviews.models import Case
-from reviews.permissions import can_claim
 from reviews.queues import Queue
 
 
@@ -30,23 +31,18 @@ def lease_end(now: datetime) -> datetime:
 
 
 def _require_claim_right(actor: User, queue: Queue | None = None) -> None:
-    if not actor.has_perm("reviews.claim_case"):
+    if not access.may_work_cases(actor):
         raise NotAllowed("your role cannot work cases")
-    if queue is not None and queue.escalated and not actor.has_perm("reviews.claim_escalated_case"):
+    if queue is not None and not access.may_work_cases(actor, escalated=queue.escalated):
         raise NotAllowed("escalated cases are worked by senior moderators")
 
 
 def _locked_case(case_id: int, actor: User) -> Case:
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("subject__partner")
-        .filter(pk=case_id)
-        .for_partner(actor.partner_id)
-        .first()
+    return access.visible_or_404(
+        actor,
+        Case.objects.select_for_update(of=("self",)).select_related("subject__partner"),
+        case_id,
     )
-    if case is None:
-        raise NotFound("no such case")
-    return case
 
 
 def _take(case: Case, actor: User, now: datetime) -> Case:
@@ -82,7 +78,7 @@ def case_claim_next(*, actor: User, queue: Queue) -> Case | None:
     """
     _require_claim_right(actor, queue)
     now = timezone.now()
-    scope = Case.objects.for_partner(actor.partner_id).filter(queue.condition())
+    scope = Case.objects.visible_to(actor).filter(queue.condition())
 
     held = scope.filter(status=Case.Status.CLAIMED, claimed_by=actor, lease_until__gt=now).first()
     if held is not None:
@@ -111,7 +107,7 @@ def case_claim(*, actor: User, case_id: int) -> Case:
     _require_claim_right(actor)
     case = _locked_case(case_id, actor)
     now = timezone.now()
-    if not can_claim(actor, case):
+    if not access.may_claim_case(actor, case):
         raise NotAllowed("escalated cases are worked by senior moderators")
     if case.is_held_by(actor):
         return case_lease_renew(actor=actor, case_id=case.pk)
@@ -165,7 +161,7 @@ def case_escalate(*, actor: User, case_id: int, note: str) -> Case:
         raise DomainError("say why you escalate: the note is required", code="note_required")
     now = timezone.now()
     case.is_escalated = True
-    case.escalation_note = note[:5000]
+    case.escalation_note = note[:TEXT_MAX]
     case.status = Case.Status.ESCALATED
     case.claimed_by = None
     case.lease_until = None

@@ -14,21 +14,22 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.languages import LANGUAGE_CODES
 from accounts.models import User
+from antifraud import access
 from antifraud import services as core
 from antifraud.audit import audit_record
-from antifraud.errors import DomainError, NotAllowed, NotFound
+from antifraud.errors import DomainError, NotAllowed
 from antifraud.models import Delivery, Indicator, Signal, Subject, SubjectIdentifier
+from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
 from antifraud.selectors import subjects_linked_to
 from reviews.evidence import evidence_from_detail
+from reviews.limits import TEXT_MAX
 from reviews.links import appeal_url
-from reviews.models import PUBLIC_LANGUAGES, Case, Decision, DecisionProposal, Policy
-from reviews.permissions import can_approve, can_claim
+from reviews.models import Case, Decision, DecisionProposal, Policy
 from reviews.scoring import case_priority
 from reviews.selectors import case_detail
 
-STATEMENT_MAX = 5000
-NOTE_MAX = 5000
 DECIDABLE = {
     Decision.Action.BLOCK_ACCOUNT,
     Decision.Action.REMOVE_LISTING,
@@ -82,14 +83,8 @@ def statement_prefill(policy: Policy, subject: Subject, language: str) -> str:
     return template.replace("{title}", title).replace("{partner}", subject.partner.name)
 
 
-def subject_owner(subject: Subject) -> Subject | None:
-    if subject.kind == Subject.Kind.ACCOUNT:
-        return subject
-    return subject.account
-
-
 def _check_fits(action: str, subject: Subject, *, label: str) -> None:
-    owner = subject_owner(subject)
+    owner = subject.owner
     if action == Decision.Action.REMOVE_LISTING:
         if subject.kind != Subject.Kind.LISTING:
             raise DecisionRefused(f"{label} is an account: block it instead of removing it")
@@ -118,11 +113,11 @@ def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
     statement = request.statement_of_reasons.strip()
     if not statement:
         raise DecisionRefused("the statement of reasons is required: the user will read it")
-    if len(statement) > STATEMENT_MAX:
-        raise DecisionRefused(f"the statement of reasons has at most {STATEMENT_MAX} characters")
-    if len(request.internal_note) > NOTE_MAX:
-        raise DecisionRefused(f"the internal note has at most {NOTE_MAX} characters")
-    if request.language not in PUBLIC_LANGUAGES:
+    if len(statement) > TEXT_MAX:
+        raise DecisionRefused(f"the statement of reasons has at most {TEXT_MAX} characters")
+    if len(request.internal_note) > TEXT_MAX:
+        raise DecisionRefused(f"the internal note has at most {TEXT_MAX} characters")
+    if request.language not in LANGUAGE_CODES:
         raise DecisionRefused("the statement's language must be English, Russian or Kazakh")
     _check_fits(request.action, subject, label="this subject")
 
@@ -144,9 +139,11 @@ def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
     if (
         Indicator.List.GRAY in lists
         and request.gray_days is not None
-        and not 1 <= request.gray_days <= 365
+        and not GRAY_DAYS_MIN <= request.gray_days <= GRAY_DAYS_MAX
     ):
-        raise DecisionRefused("a gray-list entry lasts from 1 to 365 days")
+        raise DecisionRefused(
+            f"a gray-list entry lasts from {GRAY_DAYS_MIN} to {GRAY_DAYS_MAX} days"
+        )
     if request.ring_subject_ids and request.action not in (
         Decision.Action.BLOCK_ACCOUNT,
         Decision.Action.REMOVE_LISTING,
@@ -161,7 +158,7 @@ def _ring_targets(
     wanted = sorted(set(request.ring_subject_ids) - {subject.pk})
     if not wanted:
         return []
-    owner = subject_owner(subject)
+    owner = subject.owner
     own_ids = [subject.pk] + ([owner.pk] if owner and owner.pk != subject.pk else [])
     linked = {entry.subject.pk for entry in subjects_linked_to(own_ids, limit=1000)}
     subjects = {
@@ -183,7 +180,7 @@ def _ring_targets(
         if member is None or subject_id not in linked:
             raise DecisionRefused(f"subject {subject_id} is not linked to this case")
         label = f"{member.partner.name} {member.get_kind_display().lower()} {member.external_id}"
-        if actor.partner_id is not None and member.partner_id != actor.partner_id:
+        if not access.may_act_on_subject(actor, member):
             raise DecisionRefused(
                 f"{label} is on another partner: hub moderators decide rings across partners"
             )
@@ -200,7 +197,7 @@ def _ring_targets(
                 raise DecisionRefused(f"{label} is being worked on by someone else")
             if member_case.status == Case.Status.AWAITING_APPROVAL:
                 raise DecisionRefused(f"{label} has a decision awaiting approval")
-            if not can_claim(actor, member_case):
+            if not access.may_claim_case(actor, member_case):
                 raise DecisionRefused(f"{label} is escalated: a senior moderator decides it")
         targets.append(_Target(subject=member, case=member_case))
     return targets
@@ -215,7 +212,7 @@ def _approval_reasons(
     if request.action == Decision.Action.BLOCK_ACCOUNT:
         old = now - timedelta(days=settings.SECOND_APPROVAL_ACCOUNT_AGE_DAYS)
         for target in targets:
-            owner = subject_owner(target.subject)
+            owner = target.subject.owner
             if owner and owner.registered_at and owner.registered_at < old:
                 reasons.append("account_age")
                 break
@@ -249,7 +246,7 @@ def _list_indicators(
 ) -> list[Indicator]:
     if not request.indicators:
         return []
-    owner = subject_owner(subject)
+    owner = subject.owner
     allowed = [subject.pk] + ([owner.pk] if owner else [])
     identifiers = {
         i.pk: i
@@ -307,7 +304,8 @@ def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now:
     payload = decision_payload(decision)
     change = {"payload": payload, "now": now}
     if decision.action == Decision.Action.BLOCK_ACCOUNT:
-        owner = subject_owner(subject)
+        owner = subject.owner
+        assert owner is not None  # checked by _check_fits
         subject_change(
             subject=owner,
             status=Subject.Status.BLOCKED,
@@ -445,17 +443,15 @@ def _apply(
 @transaction.atomic
 def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> DecisionOutcome:
     """Decide the case the actor holds (and, for a ring, the linked subjects chosen)."""
-    if not actor.has_perm("reviews.add_decision"):
+    if not access.may(actor, "reviews.add_decision"):
         raise NotAllowed("your role cannot decide cases")
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .filter(pk=case_id)
-        .for_partner(actor.partner_id)
-        .select_related("subject__partner", "subject__account")
-        .first()
+    case = access.visible_or_404(
+        actor,
+        Case.objects.select_for_update(of=("self",)).select_related(
+            "subject__partner", "subject__account"
+        ),
+        case_id,
     )
-    if case is None:
-        raise NotFound("no such case")
     if not case.is_held_by(actor):
         raise DecisionRefused(
             "claim the case before deciding it: you do not hold it", code="not_claimant"
@@ -517,23 +513,20 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
 
 
 def _locked_proposal(actor: User, proposal_id: int) -> DecisionProposal:
-    proposal = (
-        DecisionProposal.objects.select_for_update(of=("self",))
-        .select_related("case__subject__partner", "case__subject__account", "proposed_by", "policy")
-        .filter(pk=proposal_id)
-        .first()
+    proposal = access.visible_or_404(
+        actor,
+        DecisionProposal.objects.select_for_update(of=("self",)).select_related(
+            "case__subject__partner", "case__subject__account", "proposed_by", "policy"
+        ),
+        proposal_id,
     )
-    if proposal is None or (
-        actor.partner_id is not None and proposal.case.partner_id != actor.partner_id
-    ):
-        raise NotFound("no such proposal")
     if proposal.status != DecisionProposal.Status.PENDING:
         raise DecisionRefused(f"this proposal was already {proposal.get_status_display().lower()}")
     if proposal.proposed_by_id == actor.pk:
         raise DecisionRefused(
             "four eyes: someone else must approve your proposal", code="four_eyes"
         )
-    if not can_approve(actor, proposal):
+    if not access.may_approve(actor, proposal):
         raise NotAllowed("your role cannot approve decisions")
     return proposal
 
@@ -604,7 +597,7 @@ def decision_proposal_reject(*, actor: User, proposal_id: int, note: str) -> Dec
     proposal.status = DecisionProposal.Status.REJECTED
     proposal.reviewed_by = actor
     proposal.reviewed_at = now
-    proposal.review_note = note[:NOTE_MAX]
+    proposal.review_note = note[:TEXT_MAX]
     proposal.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
     audit_record(
         actor=actor,

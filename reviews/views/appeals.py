@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.http import StaffRequest
+from antifraud import access
+from antifraud.access import staff_page, visible_or_404
 from antifraud.errors import DomainError, raise_for_page
 from reviews import services
+from reviews.limits import TEXT_MAX
 from reviews.links import appeal_url
 from reviews.models import Appeal, AppealAttachment
-from reviews.services.appeals import REPLY_MAX
 
 
 class ResolveForm(forms.Form):
@@ -31,21 +32,15 @@ class ResolveForm(forms.Form):
     )
     reply = forms.CharField(
         label=gettext_lazy("Reply to the appellant (they read this)"),
-        max_length=REPLY_MAX,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
 
 
-def _require_view(request: HttpRequest) -> None:
-    if not request.user.has_perm("reviews.view_appeal"):
-        raise PermissionDenied
-
-
-def _appeal_for(request: HttpRequest, appeal_id: int) -> Appeal:
-    _require_view(request)
-    appeal = (
-        services.appeals_for(request.user)
-        .select_related(
+def _appeal_for(request: StaffRequest, appeal_id: int) -> Appeal:
+    return visible_or_404(
+        request.user,
+        Appeal.objects.select_related(
             "decision__policy",
             "decision__subject__partner",
             "decision__subject__account",
@@ -54,21 +49,16 @@ def _appeal_for(request: HttpRequest, appeal_id: int) -> Appeal:
             "claimed_by",
             "reviewer",
             "reversal",
-        )
-        .filter(pk=appeal_id)
-        .first()
+        ),
+        appeal_id,
     )
-    if appeal is None:
-        raise Http404("no such appeal")
-    return appeal
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_appeal")
 @require_GET
-def appeals_page(request: HttpRequest) -> HttpResponse:
-    _require_view(request)
+def appeals_page(request: StaffRequest) -> HttpResponse:
     waiting = (
-        services.appeals_for(request.user)
+        Appeal.objects.visible_to(request.user)
         .filter(status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW])
         .select_related("decision__subject__partner", "decision__policy", "claimed_by")
         .order_by("deadline", "pk")[:200]
@@ -79,8 +69,8 @@ def appeals_page(request: HttpRequest) -> HttpResponse:
         {
             "appeals": waiting,
             "now": timezone.now(),
-            "may_review": request.user.has_perm("reviews.review_appeal"),
-            "breached": services.appeals_for(request.user)
+            "may_review": access.may_review_appeals(request.user),
+            "breached": Appeal.objects.visible_to(request.user)
             .filter(
                 status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW],
                 deadline__lte=timezone.now(),
@@ -90,9 +80,9 @@ def appeals_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.review_appeal")
 @require_POST
-def appeal_claim_next(request: HttpRequest) -> HttpResponse:
+def appeal_claim_next(request: StaffRequest) -> HttpResponse:
     try:
         appeal = services.appeal_claim_next(actor=request.user)
     except DomainError as error:
@@ -105,19 +95,19 @@ def appeal_claim_next(request: HttpRequest) -> HttpResponse:
     return redirect("appeal-review", appeal.pk)
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_appeal")
 @require_GET
-def appeal_page(request: HttpRequest, appeal_id: int) -> HttpResponse:
+def appeal_page(request: StaffRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal_for(request, appeal_id)
     return _render(request, appeal, ResolveForm())
 
 
 def _render(
-    request: HttpRequest, appeal: Appeal, form: ResolveForm, status: int = 200
+    request: StaffRequest, appeal: Appeal, form: ResolveForm, status: int = 200
 ) -> HttpResponse:
     decision = appeal.decision
     user = request.user
-    took_part = user.pk in (decision.decided_by_id, decision.approved_by_id)
+    took_part = access.took_part(user, decision)
     return render(
         request,
         "appeals/review.html",
@@ -127,13 +117,12 @@ def _render(
             "evidence": decision.evidence,
             "attachments": list(appeal.attachments.order_by("pk")),
             "held": appeal.is_held_by(user),
-            "may_claim": user.has_perm("reviews.review_appeal")
-            and not took_part
+            "may_claim": access.may_review_appeal(user, appeal)
             and appeal.status in (Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW)
             and not appeal.is_held_by(user),
             "took_part": took_part,
             # Reviewers judge the decision, not the colleague: only supervisors see who decided.
-            "show_decider": user.has_perm("antifraud.view_auditevent"),
+            "show_decider": access.may_see_deciders(user),
             "form": form,
             "appeal_link": appeal_url(decision_id=decision.pk, decided_at=decision.decided_at),
             "now": timezone.now(),
@@ -142,9 +131,9 @@ def _render(
     )
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.review_appeal")
 @require_POST
-def appeal_claim(request: HttpRequest, appeal_id: int) -> HttpResponse:
+def appeal_claim(request: StaffRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal_for(request, appeal_id)
     try:
         services.appeal_claim(actor=request.user, appeal_id=appeal.pk)
@@ -154,9 +143,9 @@ def appeal_claim(request: HttpRequest, appeal_id: int) -> HttpResponse:
     return redirect("appeal-review", appeal.pk)
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.review_appeal")
 @require_POST
-def appeal_release(request: HttpRequest, appeal_id: int) -> HttpResponse:
+def appeal_release(request: StaffRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal_for(request, appeal_id)
     try:
         services.appeal_release(actor=request.user, appeal_id=appeal.pk)
@@ -167,9 +156,9 @@ def appeal_release(request: HttpRequest, appeal_id: int) -> HttpResponse:
     return redirect("appeals")
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.review_appeal")
 @require_POST
-def appeal_resolve(request: HttpRequest, appeal_id: int) -> HttpResponse:
+def appeal_resolve(request: StaffRequest, appeal_id: int) -> HttpResponse:
     appeal = _appeal_for(request, appeal_id)
     form = ResolveForm(request.POST)
     if not form.is_valid():
@@ -190,16 +179,16 @@ def appeal_resolve(request: HttpRequest, appeal_id: int) -> HttpResponse:
     return redirect("appeals")
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_appealattachment")
 @require_GET
-def appeal_attachment(request: HttpRequest, appeal_id: int, attachment_id: int) -> HttpResponse:
+def appeal_attachment(request: StaffRequest, appeal_id: int, attachment_id: int) -> FileResponse:
     """Appellants' files go only to staff who may see the appeal, and each look is audited."""
-    appeal = _appeal_for(request, appeal_id)
-    if not request.user.has_perm("reviews.view_appealattachment"):
-        raise PermissionDenied
-    attachment = AppealAttachment.objects.filter(pk=attachment_id, appeal=appeal).first()
-    if attachment is None:
-        raise Http404("no such attachment")
+    attachment = visible_or_404(
+        request.user,
+        AppealAttachment.objects.select_related("appeal").filter(appeal_id=appeal_id),
+        attachment_id,
+    )
+    appeal = attachment.appeal
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

@@ -13,25 +13,27 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
-from accounts.permissions import STAFF_ROLES, role_required
+from accounts.http import StaffRequest
+from accounts.languages import LANGUAGE_CODES, language_or_default
+from antifraud import access
+from antifraud.access import staff_page, visible_or_404
 from antifraud.errors import DomainError, InvalidInput, raise_for_page
 from antifraud.models import Photo
 from reviews import services
 from reviews.filters import CaseFilter
-from reviews.forms import DecisionForm, RejectProposalForm
+from reviews.forms import DecisionForm, RejectProposalForm, StatementQuery
+from reviews.limits import TEXT_MAX
 from reviews.links import appeal_url
-from reviews.models import PUBLIC_LANGUAGES, Case, Decision, DecisionProposal, Policy
-from reviews.permissions import can_approve, can_claim, case_get_visible
+from reviews.models import Case, Decision, DecisionProposal
 from reviews.queues import Queue
 from reviews.selectors import CaseDetail, case_detail, proposals_waiting, queue_cases, queue_counts
 
@@ -47,6 +49,14 @@ def _queue_or_default(key: str | None, case: Case | None = None) -> Queue:
         return Queue.parse("all")
 
 
+def _case_for(request: StaffRequest, case_id: int) -> Case:
+    return visible_or_404(
+        request.user,
+        Case.objects.select_related("subject__partner", "partner", "claimed_by"),
+        case_id,
+    )
+
+
 def _case_url(case: Case, queue: Queue) -> str:
     return reverse("case", args=[case.pk]) + "?" + urlencode({"queue": queue.key})
 
@@ -54,9 +64,9 @@ def _case_url(case: Case, queue: Queue) -> str:
 # --- the queues -------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_case")
 @require_GET
-def queue_page(request: HttpRequest) -> HttpResponse:
+def queue_page(request: StaffRequest) -> HttpResponse:
     try:
         queue = Queue.parse(request.GET.get("queue"))
     except InvalidInput as error:
@@ -77,15 +87,14 @@ def queue_page(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "page": page,
             "query": query.urlencode(),
-            "may_claim": request.user.has_perm("reviews.claim_case")
-            and (not queue.escalated or request.user.has_perm("reviews.claim_escalated_case")),
+            "may_claim": access.may_work_cases(request.user, escalated=queue.escalated),
         },
     )
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.claim_case")
 @require_POST
-def claim_next(request: HttpRequest) -> HttpResponse:
+def claim_next(request: StaffRequest) -> HttpResponse:
     queue = _queue_or_default(request.POST.get("queue"))
     try:
         case = services.case_claim_next(actor=request.user, queue=queue)
@@ -96,7 +105,7 @@ def claim_next(request: HttpRequest) -> HttpResponse:
     return _show_next(request, case, queue)
 
 
-def _show_next(request: HttpRequest, case: Case | None, queue: Queue) -> HttpResponse:
+def _show_next(request: StaffRequest, case: Case | None, queue: Queue) -> HttpResponse:
     if case is None:
         messages.info(request, _("Nothing is waiting in this queue."))
         target = reverse("home") + "?" + urlencode({"queue": queue.key})
@@ -134,10 +143,10 @@ def _default_policies(detail: CaseDetail) -> dict[str, int]:
 
 
 def _language(detail: CaseDetail) -> str:
-    return detail.subject.language if detail.subject.language in PUBLIC_LANGUAGES else "ru"
+    return language_or_default(detail.subject.language)
 
 
-def _decision_form(request: HttpRequest, detail: CaseDetail, data: Any = None) -> DecisionForm:
+def _decision_form(request: StaffRequest, detail: CaseDetail, data: Any = None) -> DecisionForm:
     defaults = _default_policies(detail)
     language = _language(detail)
     initial_policy = next(
@@ -158,7 +167,7 @@ def _decision_form(request: HttpRequest, detail: CaseDetail, data: Any = None) -
 
 
 def _render_case(
-    request: HttpRequest,
+    request: StaffRequest,
     case: Case,
     queue: Queue,
     *,
@@ -177,37 +186,39 @@ def _render_case(
     language = (
         form.data.get("language") if form is not None and form.is_bound else _language(detail)
     )
-    if language not in PUBLIC_LANGUAGES:
+    if language not in LANGUAGE_CODES:
         language = _language(detail)
     context = {
         "case": case,
         "detail": detail,
         "queue": queue,
         "held": held,
-        "may_claim": can_claim(request.user, case) and not held,
+        "may_claim": access.may_claim_case(request.user, case) and not held,
         "form": (form or _decision_form(request, detail)) if held else None,
         "statements": [
             (p.pk, services.statement_prefill(p, detail.subject, language)) for p in detail.policies
         ],
         "default_policies_json": json.dumps(_default_policies(detail)),
-        "may_approve": detail.proposal is not None and can_approve(request.user, detail.proposal),
+        "may_approve": detail.proposal is not None
+        and access.may_approve(request.user, detail.proposal),
         "reject_form": RejectProposalForm(),
+        "text_max": TEXT_MAX,
     }
     template = "reviews/case.html#workspace" if partial else "reviews/case.html"
     return render(request, template, context, status=status)
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_case")
 @require_GET
-def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_visible(request.user, case_id)
+def case_page(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
     return _render_case(request, case, _queue_or_default(request.GET.get("queue"), case))
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.claim_case")
 @require_POST
-def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_visible(request.user, case_id)
+def case_claim(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
     queue = _queue_or_default(request.POST.get("queue"), case)
     try:
         case = services.case_claim(actor=request.user, case_id=case.pk)
@@ -217,10 +228,10 @@ def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(_case_url(case, queue))
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.claim_case")
 @require_POST
-def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_visible(request.user, case_id)
+def case_release(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
     queue = _queue_or_default(request.POST.get("queue"), case)
     try:
         services.case_release(actor=request.user, case_id=case.pk)
@@ -231,11 +242,11 @@ def case_release(request: HttpRequest, case_id: int) -> HttpResponse:
     return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.claim_case")
 @require_POST
-def case_renew(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_renew(request: StaffRequest, case_id: int) -> HttpResponse:
     """The case page calls this while open, so the lease lasts as long as the work."""
-    case = case_get_visible(request.user, case_id)
+    case = _case_for(request, case_id)
     try:
         services.case_lease_renew(actor=request.user, case_id=case.pk)
     except DomainError:
@@ -243,10 +254,10 @@ def case_renew(request: HttpRequest, case_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.claim_case", "reviews.add_decision")
 @require_POST
-def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = case_get_visible(request.user, case_id)
+def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
+    case = _case_for(request, case_id)
     queue = _queue_or_default(request.POST.get("queue"), case)
     detail = case_detail(case)
     form = DecisionForm(
@@ -296,51 +307,45 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     return _show_next(request, following, queue)
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.view_case")
 @require_GET
-def case_statement(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_statement(request: StaffRequest, case_id: int) -> HttpResponse:
     """The statement template of a policy in a language, filled in for this subject."""
-    case = case_get_visible(request.user, case_id)
-    policy = get_object_or_404(Policy, pk=request.GET.get("policy") or 0, is_current=True)
-    language = request.GET.get("language", "ru")
-    if language not in PUBLIC_LANGUAGES:
-        return HttpResponse(_("Unknown language."), status=400)
+    case = _case_for(request, case_id)
+    query = StatementQuery(request.GET)
+    if not query.is_valid():
+        return HttpResponse(query.problem(), status=400, content_type="text/plain; charset=utf-8")
+    policy, language = query.cleaned_data["policy"], query.cleaned_data["language"]
     return render(
         request,
         "reviews/case.html#statement",
-        {"statement": services.statement_prefill(policy, case.subject, language)},
+        {
+            "statement": services.statement_prefill(policy, case.subject, language),
+            "text_max": TEXT_MAX,
+        },
     )
 
 
 # --- approvals --------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.approve_decision")
 @require_GET
-def approvals_page(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("reviews.approve_decision"):
-        raise PermissionDenied
+def approvals_page(request: StaffRequest) -> HttpResponse:
     return render(
         request, "reviews/approvals.html", {"proposals": proposals_waiting(user=request.user)}
     )
 
 
-def _proposal_for(request: HttpRequest, proposal_id: int) -> DecisionProposal:
-    if not request.user.has_perm("reviews.approve_decision"):
-        raise PermissionDenied
-    proposal = (
-        DecisionProposal.objects.select_related("case__partner").filter(pk=proposal_id).first()
+def _proposal_for(request: StaffRequest, proposal_id: int) -> DecisionProposal:
+    return visible_or_404(
+        request.user, DecisionProposal.objects.select_related("case__partner"), proposal_id
     )
-    if proposal is None or (
-        request.user.partner_id is not None and proposal.case.partner_id != request.user.partner_id
-    ):
-        raise Http404("no such proposal")
-    return proposal
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.approve_decision")
 @require_POST
-def proposal_approve(request: HttpRequest, proposal_id: int) -> HttpResponse:
+def proposal_approve(request: StaffRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal_for(request, proposal_id)
     try:
         decisions = services.decision_proposal_approve(actor=request.user, proposal_id=proposal.pk)
@@ -354,9 +359,9 @@ def proposal_approve(request: HttpRequest, proposal_id: int) -> HttpResponse:
     return redirect("approvals")
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("reviews.approve_decision")
 @require_POST
-def proposal_reject(request: HttpRequest, proposal_id: int) -> HttpResponse:
+def proposal_reject(request: StaffRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal_for(request, proposal_id)
     form = RejectProposalForm(request.POST)
     if not form.is_valid():
@@ -377,21 +382,12 @@ def proposal_reject(request: HttpRequest, proposal_id: int) -> HttpResponse:
 # --- photos -----------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@staff_page("antifraud.view_photo")
 @require_GET
-def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo(request: StaffRequest, photo_id: int) -> FileResponse:
     """Photos are evidence: served to staff who may see the subject, never from a public URL."""
-    if not request.user.has_perm("antifraud.view_photo"):
-        raise PermissionDenied
-    item = Photo.objects.select_related("subject").filter(pk=photo_id).first()
-    if (
-        item is None
-        or not item.image
-        or (
-            request.user.partner_id is not None
-            and item.subject.partner_id != request.user.partner_id
-        )
-    ):
+    item = visible_or_404(request.user, Photo.objects.select_related("subject"), photo_id)
+    if not item.image:
         raise Http404("no such photo")
     try:
         handle = item.image.open("rb")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -14,15 +14,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import PublicRequest
+from accounts.languages import LANGUAGE_CODES, LANGUAGES, language_or_default
+from antifraud.access import public_page
 from antifraud.errors import DomainError, InvalidInput
 from reviews import services
+from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
 from reviews.links import AppealLinkInvalid, appeal_token_read
-from reviews.models import PUBLIC_LANGUAGES, Appeal, Decision
+from reviews.models import Appeal, Decision
 from reviews.services.appeals import appeal_window_open
-from reviews.throttles import appeal_post_allowed
+from reviews.throttles import appeal_post_wait
 from reviews.uploads import Upload
-
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -42,8 +44,8 @@ class MultipleFileField(forms.FileField):
 class AppealForm(forms.Form):
     statement = forms.CharField(
         label=gettext_lazy("Why is the decision wrong?"),
-        min_length=settings.APPEAL_STATEMENT_MIN,
-        max_length=settings.APPEAL_STATEMENT_MAX,
+        min_length=APPEAL_STATEMENT_MIN,
+        max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     contact_email = forms.EmailField(
@@ -62,25 +64,24 @@ class AppealForm(forms.Form):
     )
 
 
-def _language(request: HttpRequest, decision: Decision | None, appeal: Appeal | None) -> str:
+def _language(request: PublicRequest, decision: Decision | None, appeal: Appeal | None) -> str:
     asked = request.GET.get("lang")
-    if asked in PUBLIC_LANGUAGES:
+    if asked in LANGUAGE_CODES:
         return asked
     if appeal is not None:
-        return appeal.language
-    if decision is not None and decision.language in PUBLIC_LANGUAGES:
-        return decision.language
-    return "ru"
+        return language_or_default(appeal.language)
+    return language_or_default(decision.language if decision is not None else None)
 
 
-def _invalid(request: HttpRequest) -> HttpResponse:
+def _invalid(request: PublicRequest) -> HttpResponse:
     """The same plain answer for a tampered, expired or foreign link."""
     return render(request, "appeals/invalid.html", status=404)
 
 
+@public_page
 @never_cache
 @require_http_methods(["GET", "POST"])
-def appeal_page(request: HttpRequest, token: str) -> HttpResponse:
+def appeal_page(request: PublicRequest, token: str) -> HttpResponse:
     try:
         decision_id = appeal_token_read(token)
     except AppealLinkInvalid:
@@ -101,15 +102,18 @@ def appeal_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _appeal_page(
-    request: HttpRequest, token: str, decision: Decision, appeal: Appeal | None, language: str
+    request: PublicRequest, token: str, decision: Decision, appeal: Appeal | None, language: str
 ) -> HttpResponse:
     here = reverse("appeal", args=[token]) + f"?lang={language}"
     form = AppealForm()
     status = 200
     error = ""
     if request.method == "POST":
-        if not appeal_post_allowed(request, token):
-            return render(request, "appeals/limited.html", {"language": language}, status=429)
+        wait = appeal_post_wait(request, token)
+        if wait is not None:
+            limited = render(request, "appeals/limited.html", {"language": language}, status=429)
+            limited["Retry-After"] = str(wait)
+            return limited
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.APPEAL_REQUEST_MAX_BYTES:
             return render(request, "appeals/too_large.html", {"back": here}, status=413)
         if request.POST.get("action") == "withdraw" and appeal is not None:
@@ -150,7 +154,6 @@ def _appeal_page(
                 status = 400
             appeal = Appeal.objects.filter(decision=decision).first()
     subject = decision.subject
-    owner = subject if subject.kind == "account" else subject.account
     return render(
         request,
         "appeals/public.html",
@@ -159,13 +162,13 @@ def _appeal_page(
             "policy_title": decision.policy.localized("title", language),
             "policy_text": decision.policy.localized("text", language),
             "subject": subject,
-            "owner": owner,
+            "owner": subject.owner,
             "appeal": appeal,
             "form": form,
             "error": error,
             "just_filed": request.GET.get("filed") == "1" and appeal is not None,
             "language": language,
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in PUBLIC_LANGUAGES],
+            "languages": LANGUAGES,
             "path": reverse("appeal", args=[token]),
         },
         status=status,

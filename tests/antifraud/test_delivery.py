@@ -34,6 +34,7 @@ from antifraud.delivery import (
 from antifraud.models import Delivery
 from antifraud.partner_stub import PartnerStub
 from antifraud.services import outbox_write
+from antifraud.services.partners import partner_webhook_secret_rotate
 from antifraud.tasks import delivery_send
 from tests.factories import PartnerFactory, SubjectFactory
 
@@ -78,9 +79,9 @@ def secret() -> str:
 
 def webhook_partner(url: str, secret: str, slug: str = "kolesa"):
     partner = PartnerFactory(slug=slug, webhook_url=url)
-    partner.webhook_secret = secret
-    partner.save()
-    return partner
+    if not secret:
+        return partner
+    return partner_webhook_secret_rotate(actor=None, partner_id=partner.pk, secret=secret)[0]
 
 
 def pending_delivery(partner) -> Delivery:

@@ -87,3 +87,41 @@ def test_values_that_do_not_fit_the_columns_are_refused():
         normalize("url", long_url)
     assert error.value.code in ("too_long", "invalid_url")
     assert len(normalize("email", "a" * 120 + "@mail.kz").display) == 100
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw", "plain"),
+    [
+        # zero-width joiner and space, as the review found them
+        ("email", "a@b.kz\u200d\u200bb", "a@b.kzb"),
+        # a right-to-left override that shows the domain reversed
+        ("email", "a@b.kz\u202edcb", "a@b.kzdcb"),
+        ("email", "\ufeffseller@mail.kz", "seller@mail.kz"),
+        ("email", "ｓｅｌｌｅｒ＠ｍａｉｌ．ｋｚ", "seller@mail.kz"),  # full-width forms
+        ("email", "sel\u00adler@mail.kz", "seller@mail.kz"),  # soft hyphen
+        ("url", "https://kolesa\u200b.kz/a/show/1", "https://kolesa.kz/a/show/1"),
+        ("url", "https://\u2066kolesa.kz\u2069/a/show/1", "https://kolesa.kz/a/show/1"),
+        ("url", "ｈｔｔｐｓ://kolesa.kz/a/show/1", "https://kolesa.kz/a/show/1"),
+        ("phone", "+7 701 234\u200b 56 78", "+77012345678"),
+        ("card", "４４００ ４３０１ ２３４５ ６７８９", None),
+        ("device", "dev-\u200b0123456789", "dev-0123456789"),
+    ],
+)
+def test_look_alike_values_normalise_to_what_people_see(kind, raw, plain):
+    value = normalize(kind, raw).value
+    if kind == "card":
+        assert value == normalize("card", "4400430123456789").value
+    else:
+        assert value == plain
+
+
+def test_digits_of_other_scripts_are_not_card_or_iban_digits():
+    for kind, raw in (("card", "٤٤٠٠٤٣٠١٢٣٤٥٦٧٨٩"), ("iban", "KZ٨٦125KZT5004100100")):
+        with pytest.raises(NormalizationError):
+            normalize(kind, raw)
+
+
+def test_a_value_of_only_invisible_characters_is_blank():
+    with pytest.raises(NormalizationError) as error:
+        normalize("email", "\u200b\u200d\u2060")
+    assert error.value.code == "blank"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -101,6 +101,16 @@ def test_ids_that_name_no_case(api, kolesa, case_id):
     response = api.get(f"{URL}{case_id}/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_only_the_canonical_id_names_a_case(api, kolesa):
+    case = listing_case(kolesa)
+    wide = "".join(chr(ord("０") + int(d)) for d in str(case.pk))
+    for written in (f"0{case.pk}", f"+{case.pk}", wide, f"{case.pk}%20", f"%2B{case.pk}"):
+        response = api.get(f"{URL}{written}/")
+        assert response.status_code == 404, written
+        assert response.json()["code"] == "not_found"
+    assert api.get(f"{URL}{case.pk}/").status_code == 200
 
 
 def test_the_list_shows_only_the_partners_own_cases_newest_first(api, kolesa, krisha):
@@ -212,6 +222,33 @@ def test_queries_do_not_grow_with_the_page(
     assert len(results) == 12
     assert sum(1 for c in results if c["decision"]) == 6
     assert sum(1 for c in results if c["decision"] and c["decision"]["appeal"]) == 3
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2025-08-13T14:55:37-20:45",  # beyond what PostgreSQL takes (±15:59)
+        "2025-08-13T14:55:37+16:00",
+        "2025-08-13T14:55:37-15:59",  # PostgreSQL would take it; no place uses it
+        "0001-01-01T00:00:00+05:00",  # before the first representable UTC instant
+        "9999-12-31T23:59:59-05:00",  # after the last
+        "2025-02-30T10:00:00+05:00",
+    ],
+)
+def test_an_impossible_time_is_a_400_not_a_database_error(api, kolesa, since):
+    listing_case(kolesa)
+    response = api.get(URL, {"updated_since": since})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and "updated_since" in body["errors"]
+
+
+def test_a_time_with_an_offset_is_compared_in_utc(api, kolesa):
+    case = listing_case(kolesa)
+    Case.objects.filter(pk=case.pk).update(updated_at=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    # 10:00 UTC is 15:00 in Almaty (+05:00) and 23:45 in Chatham (+13:45).
+    assert ids(api.get(URL, {"updated_since": "2026-11-21T14:59:00+05:00"})) == [case.pk]
+    assert ids(api.get(URL, {"updated_since": "2026-11-21T23:46:00+13:45"})) == []
 
 
 @pytest.mark.parametrize("name", ["status", "updated_since", "external_id"])

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from accounts.crypto import api_key_hash
 from accounts.models import ApiKey
-from antifraud.errors import DomainError, InvalidInput, NotFound
+from accounts.roles import Role
+from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from antifraud.models import AuditEvent
 from antifraud.services.keys import KEY_PATTERN, api_key_create, api_key_revoke
 from tests.api.conftest import client_for
@@ -46,7 +47,7 @@ def test_a_key_needs_a_name(kolesa, name, code):
 
 
 def test_revoking(kolesa):
-    moderator = UserFactory(partner=None, is_staff=True)
+    moderator = UserFactory(partner=None, is_staff=True, role=Role.ADMIN)
     api_key, key = api_key_create(actor=moderator, partner=kolesa, name="old system")
     assert client_for(key).get("/api/v1/events/").status_code == 200
     revoked = api_key_revoke(actor=moderator, prefix=api_key.prefix)
@@ -141,16 +142,28 @@ def hub_admin(db):
     return UserFactory(username="hub.root", partner=None, is_staff=True, is_superuser=True)
 
 
+def test_keys_are_made_only_by_administrators_of_the_partner(kolesa, krisha):
+    for actor in (
+        UserFactory(partner=kolesa, role=Role.SUPERVISOR),
+        UserFactory(partner=krisha, role=Role.ADMIN),
+    ):
+        with pytest.raises(NotAllowed):
+            api_key_create(actor=actor, partner=kolesa, name="not theirs")
+    own = UserFactory(partner=kolesa, role=Role.ADMIN)
+    api_key, _key = api_key_create(actor=own, partner=kolesa, name="ours")
+    with pytest.raises(NotFound):  # another partner's key is not even found
+        api_key_revoke(actor=UserFactory(partner=krisha, role=Role.ADMIN), prefix=api_key.prefix)
+    assert ApiKey.objects.get().revoked_at is None
+
+
 def test_admin_creates_a_key_and_shows_it_once(client, hub_admin, kolesa):
     client.force_login(hub_admin)
     url = reverse("admin:accounts_partner_changelist")
-    response = client.post(
-        url, {"action": "create_api_key", "_selected_action": [kolesa.pk]}, follow=True
-    )
+    response = client.post(url, {"action": "create_api_key", "_selected_action": [kolesa.pk]})
     assert response.status_code == 200
-    [message] = [str(m) for m in response.context["messages"]]
-    key = re.search(r"afk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", message)[0]
-    assert key in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert not list(response.context["messages"])  # never kept in a message or session
+    key = re.search(r"afk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", response.content.decode())[0]
     api_key = ApiKey.objects.get()
     assert api_key.key_hash == api_key_hash(key)
     assert api_key.created_by == hub_admin

@@ -17,7 +17,7 @@ from reviews.models import Case
 def waiting_cases(user: User):
     """The open cases of the queue `all` as the user sees it, in the order claims take them."""
     return (
-        Case.objects.for_partner(user.partner_id)
+        Case.objects.visible_to(user)
         .filter(status=Case.Status.OPEN, is_escalated=False)
         .order_by("-priority", "opened_at", "pk")
     )

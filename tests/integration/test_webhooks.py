@@ -27,6 +27,7 @@ from antifraud.delivery import deliveries_redeliver_due, delivery_retry
 from antifraud.models import AuditEvent, Delivery
 from antifraud.partner_stub import PartnerStub
 from antifraud.services import outbox_write
+from antifraud.services.partners import partner_webhook_secret_rotate
 from reviews import services
 from reviews.models import Policy
 from reviews.services import DecisionRequest, IndicatorChoice
@@ -103,8 +104,7 @@ class Partners:
             name=f"{slug.title()}.kz",
             webhook_url=f"http://127.0.0.1:{self.ports[slug]}/webhooks",
         )
-        partner.webhook_secret = secret
-        partner.save()
+        partner_webhook_secret_rotate(actor=None, partner_id=partner.pk, secret=secret)
 
     def up(self, slug: str, *, fail_first: int = 0, port: int = 0) -> PartnerStub:
         stub = PartnerStub(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
-from antifraud.audit import audit_chain_verify
+from antifraud.audit import audit_chain_extend, audit_chain_verify
 from antifraud.models import AuditEvent, Delivery, Indicator, Subject
 from reviews import services
 from reviews.models import Case, Decision, DecisionProposal, Policy
@@ -106,6 +106,7 @@ def test_blocking_the_account_of_a_listing(held, moderator):
     assert other["data"]["indicators"] == [{"kind": "phone", "list": "black", "value": PHONE}]
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"case.claimed", "indicator.listed", "decision.recorded"} <= actions
+    assert audit_chain_extend() >= 3
     assert audit_chain_verify() >= 3
 
 

@@ -340,3 +340,39 @@ def test_supervisors_read_cases_but_cannot_claim(client, kolesa, case):
     assert client.post(reverse("claim-next"), {"queue": "all"}).status_code == 403
     assert client.post(reverse("case-claim", args=[case.pk])).status_code == 403
     assert Case.objects.get(pk=case.pk).status == "open"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"policy": "abc", "language": "ru"},
+        {"policy": "1.5", "language": "ru"},
+        {"policy": "\x00", "language": "ru"},
+        {"policy": "99999999999999999999999", "language": "ru"},
+        {"language": "ru"},
+        {"policy": "{policy}", "language": "fr"},
+    ],
+)
+def test_a_bad_statement_query_is_a_400_that_says_why(client, moderator, case, query):
+    client.force_login(moderator)
+    current = Policy.objects.get(code="fake-photos", is_current=True).pk
+    query = {k: v.replace("{policy}", str(current)) for k, v in query.items()}
+    response = client.get(reverse("case-statement", args=[case.pk]), query)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert ("policy" in response.content.decode()) or ("language" in response.content.decode())
+
+
+@pytest.mark.parametrize("written", ["0{id}", "+{id}", "{wide}", "{id}.0", " {id}"])
+def test_only_the_canonical_id_names_a_case(client, moderator, case, written):
+    client.force_login(moderator)
+    wide = "".join(chr(ord("０") + int(d)) for d in str(case.pk))
+    path = f"/cases/{written.format(id=case.pk, wide=wide)}/"
+    assert client.get(path).status_code == 404
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+
+
+def test_an_id_beyond_any_row_is_not_found(client, moderator):
+    client.force_login(moderator)
+    assert client.get("/cases/999999999999999999/").status_code == 404
+    assert client.get("/cases/9999999999999999999/").status_code == 404  # past bigint

@@ -1,0 +1,323 @@
+"""The one access policy: who may see which objects, and who may do what to them.
+
+Every page, API view, selector and service asks this module; nothing else decides it.
+
+Actors are staff users (`accounts.User`) and partner systems (`PartnerClient`, an API key).
+Staff of a partner see that partner's objects; staff of the hub (no partner) see every
+partner's; a partner system sees its own. Roles grant model permissions (accounts.roles); a
+partner system holds the fixed set `PARTNER_API_PERMISSIONS`.
+
+- **May this actor see it?** `visible(actor, queryset)` — on the models of antifraud and
+  reviews also `Model.objects.visible_to(actor)` — and `visible_or_404(actor, queryset, pk)`,
+  which answers 404 alike for an object that does not exist and for one the actor may not
+  see, so that an id never reveals another partner's object. `SCOPES` says, per model, the
+  permission needed to see any of it and the path to the partner that owns it.
+- **May this actor do this?** Small predicates, `may_<verb>(actor, obj)`.
+- **May this actor use this page?** `staff_page(*permissions)` on every page view for staff
+  and `public_page` on the few open to anyone; the decorator is the whole entry check, and
+  the permission matrix test (tests/test_access_matrix.py) holds every route to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponseBase
+
+from antifraud.errors import NotFound
+
+if TYPE_CHECKING:
+    from accounts.models import Partner
+
+M = TypeVar("M", bound=models.Model)
+QS = TypeVar("QS", bound=models.QuerySet[Any])
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+class Actor(Protocol):
+    """A staff user or a partner system."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+    @property
+    def is_active(self) -> bool: ...
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool: ...
+
+
+# What a partner's system may do with its API key, whatever its kind.
+PARTNER_API_PERMISSIONS = frozenset(
+    {
+        "reviews.add_report",  # report accounts and listings
+        "reviews.view_case",  # read its own cases and their decisions
+        "reviews.view_decision",
+        "antifraud.view_delivery",  # read its own event feed
+        "antifraud.view_indicator",  # look values up on the lists
+        "antifraud.add_indicator",  # propose gray-list entries
+    }
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    # The permission needed to see any object of the model (None: every signed-in actor).
+    view: str | None
+    # The path from an object to the partner that owns it: "partner", "subject__partner",
+    # "pk" for partners themselves; None for objects every partner shares (the lists).
+    partner: str | None
+    # Seen only by the hub's staff, whatever their permissions.
+    hub_only: bool = False
+
+
+SCOPES: dict[str, Scope] = {
+    "accounts.partner": Scope(view=None, partner="pk"),
+    "accounts.user": Scope(view="accounts.view_user", partner="partner"),
+    "accounts.apikey": Scope(view="accounts.view_apikey", partner="partner"),
+    "antifraud.subject": Scope(view="antifraud.view_subject", partner="partner"),
+    "antifraud.subjectidentifier": Scope(view="antifraud.view_subject", partner="subject__partner"),
+    "antifraud.photo": Scope(view="antifraud.view_photo", partner="subject__partner"),
+    "antifraud.signal": Scope(view="antifraud.view_signal", partner="subject__partner"),
+    "antifraud.indicator": Scope(view="antifraud.view_indicator", partner=None),
+    "antifraud.delivery": Scope(view="antifraud.view_delivery", partner="partner"),
+    "antifraud.auditevent": Scope(view="antifraud.view_auditevent", partner=None, hub_only=True),
+    "reviews.policy": Scope(view=None, partner=None),
+    "reviews.case": Scope(view="reviews.view_case", partner="partner"),
+    "reviews.decision": Scope(view="reviews.view_decision", partner="subject__partner"),
+    "reviews.decisionproposal": Scope(view="reviews.view_case", partner="case__partner"),
+    "reviews.appeal": Scope(view="reviews.view_appeal", partner="decision__subject__partner"),
+    "reviews.appealattachment": Scope(
+        view="reviews.view_appealattachment", partner="appeal__decision__subject__partner"
+    ),
+    "reviews.report": Scope(view="reviews.view_case", partner="partner"),
+}
+
+
+def _scope(model: type[models.Model]) -> Scope:
+    try:
+        return SCOPES[model._meta.label_lower]
+    except KeyError:
+        # A model nobody was given a scope for is seen by nobody: fail closed.
+        return Scope(view="-", partner=None, hub_only=True)
+
+
+def signed_in(actor: Actor | None) -> bool:
+    return actor is not None and bool(actor.is_authenticated) and bool(actor.is_active)
+
+
+def may(actor: Actor | None, perm: str) -> bool:
+    """The actor holds the permission (through a role, or as a partner system)."""
+    return signed_in(actor) and actor is not None and actor.has_perm(perm)
+
+
+def partner_of(actor: Actor | None) -> int | None:
+    """The partner whose objects the actor sees; None for the hub's staff."""
+    return getattr(actor, "partner_id", None)
+
+
+def is_hub(actor: Actor | None) -> bool:
+    return signed_in(actor) and partner_of(actor) is None
+
+
+def _lookup(path: str) -> str:
+    return "pk" if path == "pk" else f"{path}_id"
+
+
+def visible(actor: Actor | None, queryset: QS) -> QS:
+    """The objects of `queryset` the actor may see."""
+    scope = _scope(queryset.model)
+    if not signed_in(actor) or (scope.view is not None and not may(actor, scope.view)):
+        return queryset.none()
+    partner_id = partner_of(actor)
+    if partner_id is None:
+        return queryset
+    if scope.hub_only:
+        return queryset.none()
+    if scope.partner is None:
+        return queryset
+    return queryset.filter(**{_lookup(scope.partner): partner_id})
+
+
+def owner_partner_id(obj: models.Model) -> int | None:
+    """The partner that owns `obj` (None for objects every partner shares)."""
+    path = _scope(type(obj)).partner
+    if path is None:
+        return None
+    if path == "pk":
+        return int(obj.pk)
+    *hops, last = path.split("__")
+    target: Any = obj
+    for hop in hops:
+        target = getattr(target, hop)
+    value = getattr(target, f"{last}_id")
+    return None if value is None else int(value)
+
+
+def in_scope(actor: Actor | None, obj: models.Model) -> bool:
+    """An object already loaded is one the actor may see: the same rule as `visible`."""
+    scope = _scope(type(obj))
+    if not signed_in(actor) or (scope.view is not None and not may(actor, scope.view)):
+        return False
+    partner_id = partner_of(actor)
+    if partner_id is None:
+        return True
+    if scope.hub_only:
+        return False
+    return scope.partner is None or owner_partner_id(obj) == partner_id
+
+
+def visible_or_404(actor: Actor | None, queryset: models.QuerySet[M], pk: Any) -> M:
+    """The object, if it exists and the actor may see it; NotFound (a 404) otherwise."""
+    found = visible(actor, queryset).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"no such {queryset.model._meta.verbose_name}")
+    return found
+
+
+def partners_in_scope(actor: Actor | None) -> models.QuerySet[Partner]:
+    """The partners whose objects the actor sees, by name."""
+    from accounts.models import Partner
+
+    return visible(actor, Partner.objects.order_by("name"))
+
+
+class VisibleQuerySet(models.QuerySet[M]):
+    """`Model.objects.visible_to(actor)` for the models of antifraud and reviews."""
+
+    def visible_to(self, actor: Actor | None) -> Self:
+        return visible(actor, self)
+
+
+# --- what actors may do -----------------------------------------------------------------
+#
+# The objects are duck-typed: this module sits below reviews and cannot import its models.
+
+
+class _Case(Protocol):
+    partner_id: int
+    is_escalated: bool
+
+
+class _Proposal(Protocol):
+    proposed_by_id: int
+
+
+class _Decision(Protocol):
+    decided_by_id: int | None
+    approved_by_id: int | None
+
+
+def may_work_cases(actor: Actor | None, *, escalated: bool = False) -> bool:
+    """May claim and decide cases (escalations: senior moderators)."""
+    return may(actor, "reviews.claim_case") and (
+        not escalated or may(actor, "reviews.claim_escalated_case")
+    )
+
+
+def may_claim_case(actor: Actor | None, case: models.Model) -> bool:
+    escalated = bool(getattr(case, "is_escalated", False))
+    return may_work_cases(actor, escalated=escalated) and in_scope(actor, case)
+
+
+def may_decide_case(actor: Actor | None, case: models.Model) -> bool:
+    return may(actor, "reviews.add_decision") and may_claim_case(actor, case)
+
+
+def may_act_on_subject(actor: Actor | None, subject: models.Model) -> bool:
+    """A subject decided along with a ring: partner staff act on their own partner's only."""
+    return may(actor, "reviews.add_decision") and in_scope(actor, subject)
+
+
+def may_approve(actor: Actor | None, proposal: models.Model) -> bool:
+    """Someone else than the proposer, with the right, in the case's scope."""
+    proposer = getattr(proposal, "proposed_by_id", None)
+    return (
+        may(actor, "reviews.approve_decision")
+        and actor is not None
+        and proposer != actor.pk
+        and in_scope(actor, proposal)
+    )
+
+
+def took_part(actor: Actor | None, decision: _Decision) -> bool:
+    """The actor made or approved the decision (four eyes: they never review its appeal)."""
+    return actor is not None and actor.pk in (decision.decided_by_id, decision.approved_by_id)
+
+
+def may_review_appeals(actor: Actor | None) -> bool:
+    return may(actor, "reviews.review_appeal")
+
+
+def may_review_appeal(actor: Actor | None, appeal: models.Model) -> bool:
+    decision = getattr(appeal, "decision", None)
+    return (
+        may_review_appeals(actor)
+        and in_scope(actor, appeal)
+        and decision is not None
+        and not took_part(actor, decision)
+    )
+
+
+def may_see_deciders(actor: Actor | None) -> bool:
+    """Supervisors see who decided; reviewers judge the decision, not the colleague."""
+    return may(actor, "antifraud.view_auditevent")
+
+
+def may_retry_delivery(actor: Actor | None, delivery: models.Model) -> bool:
+    return may(actor, "antifraud.retry_delivery") and in_scope(actor, delivery)
+
+
+def may_add_staff(actor: Actor | None, partner: Partner | None) -> bool:
+    """Administrators add staff to their own partner; the hub's, to any partner or the hub."""
+    own = partner_of(actor)
+    target = partner.pk if partner is not None else None
+    return may(actor, "accounts.add_user") and (own is None or own == target)
+
+
+def may_manage_partners(actor: Actor | None) -> bool:
+    """Partner records (and their webhook secrets) are the hub's registry."""
+    return is_hub(actor) and may(actor, "accounts.change_partner")
+
+
+def may_manage_api_keys(actor: Actor | None, partner: Partner) -> bool:
+    own = partner_of(actor)
+    return may(actor, "accounts.add_apikey") and (own is None or own == partner.pk)
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def staff_page(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
+    """A page for signed-in staff who hold every permission named: anonymous visitors go to
+    sign-in, others get 403. The object checks inside are `visible_or_404` and the
+    predicates above."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not all(may(user, perm) for perm in permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.access = ("staff", permissions)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def public_page(view: ViewFunc) -> ViewFunc:
+    """A page open to anyone (sign-in, health, the appeal page behind its signed link)."""
+    view.access = ("public", ())  # type: ignore[attr-defined]
+    return view
