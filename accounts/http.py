@@ -12,7 +12,7 @@ class StaffRequest(HttpRequest):
     """A request from signed-in staff (`antifraud.access.staff_page` guarantees it), with
     django-htmx's details of the htmx request, if it is one."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     htmx: HtmxDetails
 
 

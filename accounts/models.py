@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -113,21 +112,14 @@ class User(AbstractUser):
         default="ru",
     )
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
-    @cached_property
-    def role_names(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
-
-    def has_role(self, *roles: str) -> bool:
-        return self.is_active and bool(self.role_names.intersection(roles))
-
     @property
     def organisation(self) -> str:
-        return self.partner.name if self.partner_id else str(_("Hub"))
+        return self.partner.name if self.partner is not None else str(_("Hub"))
 
 
 class ApiKey(models.Model):

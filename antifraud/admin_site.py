@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -29,14 +29,14 @@ class AntifraudAdminSite(admin.AdminSite):
     site_title = _("Antifraud administration")
     index_title = _("The hub's records, staff and partners")
 
-    def password_change(
+    # Like Django's own, it may answer with a redirect, not only a TemplateResponse.
+    def password_change(  # type: ignore[override]
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         request.current_app = self.name
         view = PasswordChangeView.as_view(
             form_class=AuditedPasswordChangeForm,
             success_url=reverse("admin:password_change_done", current_app=self.name),
             extra_context={**self.each_context(request), **(extra_context or {})},
         )
-        response: HttpResponse = view(request)
-        return response
+        return view(request)

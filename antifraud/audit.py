@@ -252,11 +252,12 @@ def audit_chain_verify() -> int:
     last_id = 0
     labels = _labels()
     for event in _chained_in_order():
-        if event.seq != expected_seq:
+        seq = event.seq or 0  # chained events have one
+        if seq != expected_seq:
             raise AuditChainBroken(
                 event.pk,
-                f"events {expected_seq} to {event.seq - 1} of the chain are missing",
-                seq=event.seq,
+                f"events {expected_seq} to {seq - 1} of the chain are missing",
+                seq=seq,
             )
         if event.prev_hash != prev_hash:
             raise AuditChainBroken(event.pk, "does not follow the event before it", seq=event.seq)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -125,7 +126,7 @@ def normalize_url(raw: str) -> Normalized:
     return Normalized(kind=IndicatorKind.URL, value=value, display=value[:100])
 
 
-_NORMALIZERS = {
+_NORMALIZERS: dict[str, Callable[[str], Normalized]] = {
     IndicatorKind.PHONE: normalize_phone,
     IndicatorKind.EMAIL: normalize_email,
     IndicatorKind.CARD: normalize_card,

@@ -4,6 +4,7 @@ event feed."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ def event_payload(
     recipient_id: int,
     subject: Subject | None = None,
     decision: dict[str, Any] | None = None,
-    indicators: list[Indicator] = (),
+    indicators: Sequence[Indicator] = (),
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A Standard Webhooks style body: `type`, `timestamp`, `data`.

@@ -94,7 +94,7 @@ class PartnerStub:
 
     @property
     def host(self) -> str:
-        return self.server.server_address[0]
+        return str(self.server.server_address[0])
 
     @property
     def port(self) -> int:
@@ -115,6 +115,7 @@ class PartnerStub:
         except (WebhookVerificationError, ValueError):
             verified = False
         with self._lock:
+            status: int
             if not verified:
                 status = HTTPStatus.BAD_REQUEST
             elif self._failures_left > 0:

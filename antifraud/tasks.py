@@ -4,37 +4,38 @@ twice."""
 from __future__ import annotations
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from antifraud import services
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def indicators_expire() -> int:
     return services.indicators_expire()
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def audit_chain_extend() -> int:
     from antifraud.audit import audit_chain_extend as extend
 
     return extend()
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def market_prices_refresh() -> int:
     return services.market_prices_refresh()
 
 
 # acks_late (set for every task in settings) makes a killed worker's delivery run again; the
 # delivery itself refuses to send a row that is delivered or already in flight.
-@shared_task
+@shared_task(base=DjangoTask)
 def delivery_send(delivery_id: int) -> str:
     from antifraud.delivery import delivery_attempt
 
     return delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def deliveries_redeliver_due() -> int:
     from antifraud.delivery import deliveries_redeliver_due as redeliver
 

@@ -206,6 +206,7 @@ def main() -> None:
             env,
         )
         results.update(json.loads(claims))
+        results.update(json.loads(run([PYTHON, "-m", "benchmarks.uploads"], env)))
     finally:
         if server is not None:
             server.terminate()

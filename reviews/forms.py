@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -57,7 +59,9 @@ class DecisionForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.identifiers = identifiers
-        self.fields["ring"].choices = [(i, str(i)) for i in linked_ids]
+        ring = self.fields["ring"]
+        assert isinstance(ring, forms.TypedMultipleChoiceField)
+        ring.choices = [(i, str(i)) for i in linked_ids]
         if not self.is_bound:
             self.fields["gray_days"].initial = settings.GRAY_LIST_DAYS
         for identifier in identifiers:
@@ -68,8 +72,8 @@ class DecisionForm(forms.Form):
     def indicator_fields(self):
         return [(identifier, self[f"indicator_{identifier.pk}"]) for identifier in self.identifiers]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         action = data.get("action")
         if action == ESCALATE:
             if not (data.get("internal_note") or "").strip():

@@ -375,6 +375,10 @@ class Appeal(models.Model):
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     receipt_sent_at = models.DateTimeField(_("receipt e-mailed"), null=True, blank=True)
     outcome_sent_at = models.DateTimeField(_("outcome e-mailed"), null=True, blank=True)
+    # An e-mail that failed its last attempt, and why: shown to the reviewers.
+    receipt_failed_at = models.DateTimeField(_("receipt e-mail failed"), null=True, blank=True)
+    outcome_failed_at = models.DateTimeField(_("outcome e-mail failed"), null=True, blank=True)
+    email_error = models.CharField(_("e-mail error"), max_length=300, blank=True)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

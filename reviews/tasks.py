@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from reviews import services
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def case_leases_sweep() -> int:
     return services.case_leases_sweep()
 
 
-@shared_task
+@shared_task(base=DjangoTask)
 def appeal_leases_sweep() -> int:
     return services.appeal_leases_sweep()
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+class AppealEmailTask(DjangoTask):
+    """Once the last retry has failed (or the error is one a retry cannot mend), the failure
+    is recorded on the appeal: an e-mail never vanishes without a trace."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        appeal_id, kind = args
+        services.appeal_email_failed(
+            appeal_id=appeal_id, kind=kind, error=f"{type(exc).__name__}: {exc}"
+        )
+
+
+@shared_task(base=AppealEmailTask, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def appeal_email_send(appeal_id: int, kind: str) -> bool:
     return services.appeal_email_send(appeal_id=appeal_id, kind=kind)

@@ -76,6 +76,8 @@ def hub_moderator(db):
 
 @pytest.fixture
 def shared_data() -> Path:
+    """The reference data beside the checkout (../shared/data). Missing data fails the
+    test: a skip would let CI lose the check unnoticed."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA}")
+        pytest.fail(f"reference data not found at {SHARED_DATA}: the tests need ../shared/data")
     return SHARED_DATA

@@ -25,7 +25,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ApiKey, Partner, User
 from accounts.roles import Role
 from antifraud import access
-from antifraud.admin.base import ReadOnlyAdminMixin, ServiceAdminMixin, secrets_shown_once
+from antifraud.admin.base import (
+    ReadOnlyAdminMixin,
+    ServiceAdminMixin,
+    secrets_shown_once,
+    staff_of,
+)
 from antifraud.errors import DomainError
 from antifraud.services import partners as partner_services
 from antifraud.services import staff as staff_services
@@ -62,10 +67,10 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
         return {} if obj is not None else dict(self.prepopulated_fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return access.may_manage_partners(request.user)  # type: ignore[arg-type]
+        return access.may_manage_partners(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return access.may_manage_partners(request.user)  # type: ignore[arg-type]
+        return access.may_manage_partners(request.user)
 
     def save_through_service(
         self, request: HttpRequest, obj: Partner, form: Any, change: bool
@@ -73,19 +78,19 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             partner_services.partner_update(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_of(request),
                 partner_id=obj.pk,
                 changes={name: data[name] for name in form.changed_data if name in data},
             )
             return
         created = partner_services.partner_create(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=staff_of(request),
             **{name: data[name] for name in ("slug", *partner_services.EDITABLE)},
         )
         obj.pk = created.pk
 
     def has_rotate_webhook_secret_permission(self, request: HttpRequest) -> bool:
-        return access.may_manage_partners(request.user)  # type: ignore[arg-type]
+        return access.may_manage_partners(request.user)
 
     @admin.action(
         description=_("Rotate the webhook secret (the old one signs for 24 more hours)"),
@@ -97,14 +102,14 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
         rows = []
         for partner in queryset.order_by("name"):
             _, secret = partner_services.partner_webhook_secret_rotate(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_of(request),
                 partner_id=partner.pk,
             )
             rows.append((partner.name, secret))
         return secrets_shown_once(request, self.admin_site, gettext("New webhook secrets"), rows)
 
     def has_retire_previous_webhook_secret_permission(self, request: HttpRequest) -> bool:
-        return access.may_manage_partners(request.user)  # type: ignore[arg-type]
+        return access.may_manage_partners(request.user)
 
     @admin.action(
         description=_("End the overlap: sign with the new webhook secret only"),
@@ -116,7 +121,7 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
         for partner in queryset.order_by("name"):
             try:
                 partner_services.partner_webhook_secret_retire_previous(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=staff_of(request),
                     partner_id=partner.pk,
                 )
             except DomainError as error:
@@ -130,7 +135,7 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
                 )
 
     def has_create_api_key_permission(self, request: HttpRequest) -> bool:
-        return access.may(request.user, "accounts.add_apikey")  # type: ignore[arg-type]
+        return access.may(request.user, "accounts.add_apikey")
 
     @admin.action(description=_("Create an API key"), permissions=("create_api_key",))
     def create_api_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
@@ -138,7 +143,7 @@ class PartnerAdmin(ServiceAdminMixin, admin.ModelAdmin):
         rows = []
         for partner in queryset.order_by("name"):
             api_key, key = api_key_create(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=staff_of(request),
                 partner=partner,
                 name=name[:100],
             )
@@ -156,13 +161,13 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     actions = ("revoke",)
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return access.may(request.user, "accounts.change_apikey")  # type: ignore[arg-type]
+        return access.may(request.user, "accounts.change_apikey")
 
     @admin.action(description=_("Revoke"), permissions=("revoke",))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         prefixes = list(queryset.filter(revoked_at__isnull=True).values_list("prefix", flat=True))
         for prefix in prefixes:
-            api_key_revoke(actor=request.user, prefix=prefix)  # type: ignore[arg-type]
+            api_key_revoke(actor=staff_of(request), prefix=prefix)
         skipped = queryset.count() - len(prefixes)
         message = gettext("Revoked %(n)d key(s).") % {"n": len(prefixes)}
         if skipped:
@@ -202,7 +207,7 @@ class StaffChangeForm(forms.ModelForm):
 class StaffCreationForm(AdminUserCreationForm):
     roles = _role_field()
 
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = ("username", "partner", "language")
 
@@ -247,15 +252,17 @@ class StaffAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         actor = request.user
         # What the service would refuse is not offered: one's own roles, activity and
         # partner; the admin site and moving partners, to anyone but the hub.
         locked = set()
         if obj is not None and obj.pk == actor.pk:
             locked |= set(staff_services.NOT_ON_ONESELF)
-        if not access.is_hub(actor):  # type: ignore[arg-type]
+        if not access.is_hub(actor):
             locked |= set(staff_services.HUB_ONLY)
         for name in locked & set(form.base_fields):
             form.base_fields[name].disabled = True
@@ -268,7 +275,7 @@ class StaffAdmin(ServiceAdminMixin, DjangoUserAdmin):
     def save_through_service(
         self, request: HttpRequest, obj: User, form: Any, change: bool
     ) -> None:
-        actor: User = request.user  # type: ignore[assignment]
+        actor = staff_of(request)
         data = form.cleaned_data
         if change:
             staff_services.staff_update(
@@ -300,7 +307,7 @@ class StaffAdmin(ServiceAdminMixin, DjangoUserAdmin):
                 if form.is_valid():
                     usable = form.cleaned_data.get("set_usable_password", True)
                     staff_services.staff_password_set(
-                        actor=request.user,  # type: ignore[arg-type]
+                        actor=staff_of(request),
                         user_id=user.pk,
                         password=form.cleaned_data["password1"] if usable else None,
                     )

@@ -4,6 +4,7 @@ refusals shown as messages, secrets shown once, and the small renderings of JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from accounts.models import User
 from antifraud import access
 from antifraud.errors import DomainError
 from antifraud.models import AuditEvent
@@ -27,11 +29,13 @@ class ScopedAdminMixin:
     """Lists and object pages show only what the access policy lets the user see."""
 
     # Addresses typed without a scheme are read as https (Django 6's default already).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+        models.URLField: {"assume_scheme": "https"}
+    }
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         queryset = super().get_queryset(request)  # type: ignore[misc]
-        return access.visible(request.user, queryset)  # type: ignore[arg-type]
+        return access.visible(request.user, queryset)
 
 
 class ReadOnlyAdminMixin(ScopedAdminMixin):
@@ -101,6 +105,13 @@ class ServiceAdminMixin(ScopedAdminMixin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Staff and partners are deactivated, never deleted: the trail points at them.
         return False
+
+
+def staff_of(request: HttpRequest) -> User:
+    """The admin's user: the admin site lets only signed-in staff in."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def secrets_shown_once(

@@ -28,7 +28,7 @@ from typing import Any
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.staticfiles import finders
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template import engines
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -61,12 +61,16 @@ REDOC_PAGE = """<!DOCTYPE html>
 """
 
 
-def csp_hash_inline_styles(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def csp_hash_inline_styles(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Allow exactly the inline `<style>` blocks of the page the view renders, by hash."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponse):
+            return response  # a streamed answer has no page to scan
         if hasattr(response, "render"):
             response.render()
         content = response.content.decode(response.charset or "utf-8")
@@ -104,6 +108,8 @@ EMPTY_IMAGE = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
 @functools.cache
 def _redoc_bundle() -> bytes:
     path = finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js")
+    if not isinstance(path, str):
+        raise RuntimeError("drf-spectacular-sidecar's Redoc bundle is not installed")
     with open(path, "rb") as bundle:
         return bundle.read().replace(REDOC_LOGO_URL.encode(), EMPTY_IMAGE.encode())
 

@@ -14,11 +14,11 @@ from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
 from antifraud.normalize import NormalizationError, Normalized, normalize
 
 # What the stored forms of a value can hold (SubjectIdentifier and Indicator alike).
-VALUE_MAX = SubjectIdentifier._meta.get_field("value").max_length
-DISPLAY_MAX = SubjectIdentifier._meta.get_field("display").max_length
+VALUE_MAX: int = SubjectIdentifier._meta.get_field("value").max_length  # type: ignore[assignment]
+DISPLAY_MAX: int = SubjectIdentifier._meta.get_field("display").max_length  # type: ignore[assignment]
 REASON_MAX = 2000
 
-LOOKUP_FIELDS = {
+LOOKUP_FIELDS: dict[str, str] = {
     "phones": IndicatorKind.PHONE,
     "emails": IndicatorKind.EMAIL,
     "cards": IndicatorKind.CARD,
@@ -44,8 +44,8 @@ class StrictTypeMixin:
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, self.accepted_types):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
 
 
 class StrictCharField(StrictTypeMixin, serializers.CharField):
@@ -89,7 +89,7 @@ class NormalizedField(StrictCharField):
         except NormalizationError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
-    def to_representation(self, value: Normalized) -> str:
+    def to_representation(self, value: Normalized) -> str:  # type: ignore[override]
         return value.display
 
 
@@ -124,7 +124,9 @@ class ErrorSerializer(serializers.Serializer):
         )
     )
     message = serializers.CharField(help_text="For people; may change between versions.")
-    errors = serializers.DictField(
+    # DRF's metaclass takes declared fields off the class, so this does not hide
+    # Serializer.errors; the stubs cannot know it.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=FieldErrorSerializer(many=True),
         required=False,
         help_text="Only for `invalid`: the path of each refused field (`contacts.phones.1`) "
@@ -269,7 +271,10 @@ class EventSerializer(serializers.Serializer):
     cursor = serializers.CharField(help_text="Pass as `after` to read the events after this one.")
     type = serializers.ChoiceField(choices=Delivery.EventType.choices)
     timestamp = serializers.DateTimeField()
-    data = serializers.DictField(help_text="The same `data` as the webhook's body.")
+    # A declared field, not Serializer.data (see ErrorSerializer.errors).
+    data = serializers.DictField(  # type: ignore[assignment]
+        help_text="The same `data` as the webhook's body."
+    )
 
 
 class EventsResponseSerializer(serializers.Serializer):

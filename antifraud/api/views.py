@@ -94,7 +94,10 @@ class PartnerApiView(APIView):
 
     @property
     def client(self) -> PartnerClient:
-        return self.request.user
+        """The calling partner's system (PolicyPermission let only a key through)."""
+        client = self.request.user
+        assert isinstance(client, PartnerClient)
+        return client
 
 
 # --- look-up ------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ def indicator_list(
         ):
             return Listing(current, created=False)
         elif current.list == list == Indicator.List.GRAY:
+            # Gray entries always expire (a constraint), and expires_at was set above.
+            assert current.expires_at is not None and expires_at is not None
             current.expires_at = max(current.expires_at, expires_at)
             if partner is not None and partner.pk != current.partner_id:
                 current.corroborations += 1

@@ -54,7 +54,8 @@ def market_prices_refresh() -> int:
         for (category, city), group in groupby(
             ordered.iterator(chunk_size=5000), key=lambda r: (r[0], r[1])
         ):
-            prices = [r[2] for r in group]
+            # The query keeps only listings with a price.
+            prices = [r[2] for r in group if r[2] is not None]
             if len(prices) >= MIN_SAMPLE:
                 rows.append(
                     MarketPrice(

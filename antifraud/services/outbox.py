@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ def outbox_write(
     at: datetime,
     subject: Subject | None = None,
     decision: dict[str, Any] | None = None,
-    indicators: list[Indicator] = (),
+    indicators: Sequence[Indicator] = (),
     extra: dict[str, Any] | None = None,
 ) -> list[Delivery]:
     """One outbox row per active partner, in the caller's transaction. After commit, rows

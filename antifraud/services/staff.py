@@ -44,7 +44,7 @@ def _roles_of(user: User) -> list[str]:
 def _roles_set(user: User, roles: list[str]) -> None:
     user.groups.set(Group.objects.filter(name__in=roles))
     # The cached role set (and Django's permission cache) belong to the old roles.
-    for cached in ("role_names", "_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+    for cached in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(cached, None)
 
 

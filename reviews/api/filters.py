@@ -17,8 +17,8 @@ class StrictFilterForm(forms.Form):
     """A filter given with an empty value is refused rather than ignored, so that
     `?updated_since=` never silently returns every case."""
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         for name in self.fields:
             if name in self.data and not self.data.get(name, "").strip():
                 self.add_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -25,9 +26,17 @@ from reviews.links import appeal_url
 from reviews.models import Appeal, Case, Decision
 from reviews.services.intake import AccountInput, PhotoInput, ReportInput, SubjectInput
 
+
+def _max(model: type[models.Model], name: str) -> int:
+    field = model._meta.get_field(name)
+    length = getattr(field, "max_length", None)
+    assert isinstance(length, int), f"{model.__name__}.{name} has no max_length"
+    return length
+
+
 # Bounds that keep every accepted value storable (the model's columns) and every batch
 # of reasonable size.
-EXTERNAL_ID_MAX = Subject._meta.get_field("external_id").max_length
+EXTERNAL_ID_MAX = _max(Subject, "external_id")
 REPORT_ID_MAX = 128
 TEXT_MAX = 20_000
 EXPLANATION_MAX = 2000
@@ -37,10 +46,6 @@ PHOTOS_MAX = 30
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 REPORT_SOURCES = [Signal.Source.PARTNER_REPORT, Signal.Source.USER_COMPLAINT]
-
-
-def _max(model: type, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 class ReportSubjectSerializer(serializers.Serializer):
@@ -136,7 +141,8 @@ class ReportSignalSerializer(serializers.Serializer):
     explanation = StrictCharField(
         max_length=EXPLANATION_MAX, help_text="Why you flag it, for the moderator."
     )
-    source = serializers.ChoiceField(
+    # A declared field named like Field.source: DRF's metaclass takes it off the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=REPORT_SOURCES, required=False, default=Signal.Source.PARTNER_REPORT
     )
 
@@ -223,7 +229,8 @@ class ReportRejectedSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     report_id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["rejected"])
-    errors = serializers.DictField(
+    # A declared field, not Serializer.errors: DRF's metaclass takes it off the class.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=FieldErrorSerializer(many=True),
         help_text="Field path (`contacts.phones.1`) → why it was refused.",
     )
@@ -278,7 +285,8 @@ class CaseDecisionSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_reversed(self, decision: Decision) -> bool:
-        return decision.reversed_at is not None
+        # Annotated by the query (reviews.api.views.cases_for_api).
+        return getattr(decision, "reversed_at", None) is not None
 
     @extend_schema_field(AppealStateSerializer(allow_null=True))
     def get_appeal(self, decision: Decision) -> dict[str, Any] | None:
@@ -306,5 +314,5 @@ class CaseSerializer(serializers.Serializer):
     @extend_schema_field(CaseDecisionSerializer(allow_null=True))
     def get_decision(self, case: Case) -> dict[str, Any] | None:
         # Prefetched newest first, reversals left out (reviews.api.views.cases_for_api).
-        decisions = case.api_decisions
+        decisions: list[Decision] = getattr(case, "api_decisions", [])
         return CaseDecisionSerializer(decisions[0]).data if decisions else None

@@ -175,9 +175,10 @@ class ReportCreateApi(PartnerApiView):
         outcomes = reports_ingest(partner=partner, reports=[report for _, report in valid])
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = {"index": index, **outcome.result}
-        accepted = sum(1 for r in results if r["status"] == "accepted")
+        answered = [r for r in results if r is not None]
+        accepted = sum(1 for r in answered if r["status"] == "accepted")
         return Response(
-            {"results": results, "accepted": accepted, "rejected": len(results) - accepted}
+            {"results": answered, "accepted": accepted, "rejected": len(answered) - accepted}
         )
 
 
@@ -261,7 +262,7 @@ class CaseCursorPagination(CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound as exc:
             raise InvalidCursor() from exc
-        position = cursor.position if cursor is not None else None
+        position = str(cursor.position) if cursor and cursor.position is not None else None
         if position is not None and (not position.isdigit() or int(position) > ROW_ID_MAX):
             raise InvalidCursor()
         return cursor
@@ -308,4 +309,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     queryset = Case.objects.none()  # for the schema; get_queryset scopes to the partner
 
     def get_queryset(self) -> QuerySet[Case]:
-        return cases_for_api(self.request.user)
+        client = self.request.user
+        assert isinstance(client, PartnerClient)  # PolicyPermission let only a key through
+        return cases_for_api(client)

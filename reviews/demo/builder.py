@@ -49,26 +49,30 @@ from reviews.links import appeal_url
 from reviews.models import Appeal, Case, Decision, Policy
 from reviews.scoring import case_priority, case_risk
 
+
+@dataclass(frozen=True)
+class PartnerSpec:
+    slug: str
+    name: str
+    website: str
+    categories: tuple[str, ...]
+    port: int  # of its stand-in webhook receiver (partner_stub)
+
+
 PARTNERS = [
-    {
-        "slug": "kolesa",
-        "name": "Kolesa.kz",
-        "website": "https://kolesa.kz",
-        "categories": ["cars", "auto_parts"],
-        "port": 9001,
-    },
-    {
-        "slug": "krisha",
-        "name": "Krisha.kz",
-        "website": "https://krisha.kz",
-        "categories": ["apartments", "houses", "short_term_rental", "long_term_rental"],
-        "port": 9002,
-    },
-    {
-        "slug": "olx",
-        "name": "OLX.kz",
-        "website": "https://www.olx.kz",
-        "categories": [
+    PartnerSpec("kolesa", "Kolesa.kz", "https://kolesa.kz", ("cars", "auto_parts"), 9001),
+    PartnerSpec(
+        "krisha",
+        "Krisha.kz",
+        "https://krisha.kz",
+        ("apartments", "houses", "short_term_rental", "long_term_rental"),
+        9002,
+    ),
+    PartnerSpec(
+        "olx",
+        "OLX.kz",
+        "https://www.olx.kz",
+        (
             "cars",
             "auto_parts",
             "apartments",
@@ -77,9 +81,9 @@ PARTNERS = [
             "home_goods",
             "clothing",
             "services",
-        ],
-        "port": 9003,
-    },
+        ),
+        9003,
+    ),
 ]
 ORGANISATIONS = ["kolesa", "krisha", "olx", "hub"]
 # (username suffix, role); two of each reviewing role, so that four-eyes rules can be met.
@@ -179,7 +183,7 @@ class Planned:
 class DemoSummary:
     counts: dict[str, int]
     password: str
-    logins: list[tuple[str, str, str]]  # (username, organisation, role)
+    logins: list[tuple[str, str, Role]]  # (username, organisation, role)
 
 
 def demo_usernames() -> list[str]:
@@ -275,7 +279,7 @@ class DemoBuilder:
         return f"{'u' if kind == 'account' else ''}{base + self.counter}"
 
     def _listing_url(self, partner: str, external_id: str) -> str:
-        site = next(p["website"] for p in PARTNERS if p["slug"] == partner)
+        site = next(p.website for p in PARTNERS if p.slug == partner)
         path = {"kolesa": "a/show", "krisha": "a/show", "olx": "d/obyavlenie"}[partner]
         return f"{site}/{path}/{external_id}"
 
@@ -301,19 +305,19 @@ class DemoBuilder:
         for spec in PARTNERS:
             partner = partner_create(
                 actor=None,
-                name=spec["name"],
-                slug=spec["slug"],
+                name=spec.name,
+                slug=spec.slug,
                 kind=Partner.Kind.CLASSIFIEDS,
-                website=spec["website"],
-                categories=spec["categories"],
-                webhook_url=f"http://127.0.0.1:{spec['port']}/webhooks",
+                website=spec.website,
+                categories=spec.categories,
+                webhook_url=f"http://127.0.0.1:{spec.port}/webhooks",
             )
             # A seeded secret, so that the same seed gives the stand-in partners the same one.
             secret = "whsec_" + base64.b64encode(self.rng.randbytes(24)).decode()
             partner, _ = partner_webhook_secret_rotate(
                 actor=None, partner_id=partner.pk, secret=secret, now=self.now
             )
-            self.partners[spec["slug"]] = partner
+            self.partners[spec.slug] = partner
 
     def _staff(self) -> None:
         # One hash for every demo account: hashing is deliberately slow, and the demo
@@ -379,7 +383,7 @@ class DemoBuilder:
             status_changed_at=None,
             first_seen_at=registered,
             updated_at=self.now,
-            url=f"{next(p['website'] for p in PARTNERS if p['slug'] == partner)}/user/{external_id}",
+            url=f"{next(p.website for p in PARTNERS if p.slug == partner)}/user/{external_id}",
         )
 
     def _crew_traits(self, crew: Crew) -> list[Normalized]:
@@ -760,7 +764,8 @@ class DemoBuilder:
                 self.progress(1)
         self._save_subjects(accounts)
         for planned in listings:
-            planned.subject.account_id = planned.subject.account.pk
+            # The accounts have their ids now; the listings take them.
+            planned.subject.account_id = planned.subject.account.pk  # type: ignore[union-attr]
         self._save_subjects(listings)
 
         signals: list[Signal] = []
@@ -961,7 +966,7 @@ class DemoBuilder:
                         else "Решение отменено: проверка показала, что нарушения не было. Аккаунт "
                         "разблокирован."
                     )
-                if status == Appeal.Status.OVERTURNED:
+                if status == Appeal.Status.OVERTURNED and appeal.resolved_at is not None:
                     appeal.reversal = self._reverse(
                         decision, subject, item["listed"], reviewer, appeal.resolved_at
                     )

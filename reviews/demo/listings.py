@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from reviews.demo import catalogue as cat
 
@@ -56,7 +57,7 @@ def draft_listing(rng: random.Random, *, category: str, scheme: str | None, lang
     city = city_kk if language == "kk" else city_ru
     district = _district(rng, city_ru)
     deposit = cat.fmt_price(rng.choice([20_000, 30_000, 50_000, 100_000, 150_000, 200_000]))
-    fields = {"city": city, "district": district, "deposit": deposit}
+    fields: dict[str, Any] = {"city": city, "district": district, "deposit": deposit}
 
     if category == "cars":
         car = rng.choice(cat.CARS)

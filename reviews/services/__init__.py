@@ -32,7 +32,7 @@ from reviews.services.decisions import (
     decision_record,
     statement_prefill,
 )
-from reviews.services.notifications import appeal_email_send
+from reviews.services.notifications import appeal_email_failed, appeal_email_send
 
 __all__ = [
     "AppealRefused",
@@ -45,6 +45,7 @@ __all__ = [
     "appeal_attachment_viewed",
     "appeal_claim",
     "appeal_claim_next",
+    "appeal_email_failed",
     "appeal_email_send",
     "appeal_file",
     "appeal_lease_renew",

@@ -27,7 +27,7 @@ from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
 from reviews.models import Appeal, AppealAttachment, Decision
 from reviews.services.cases import NotClaimant, lease_end
 from reviews.services.decisions import decision_payload, subject_change
-from reviews.uploads import Upload, attachment_clean
+from reviews.uploads import Upload, attachments_clean
 
 
 class AppealRefused(DomainError):
@@ -87,7 +87,7 @@ def appeal_file(
             _("Attach at most %(n)d files.") % {"n": settings.APPEAL_MAX_ATTACHMENTS},
             code="too_many_attachments",
         )
-    cleaned = [attachment_clean(upload) for upload in attachments]
+    cleaned = attachments_clean(attachments)
     language = language_or_default(language)
 
     written: list[str] = []
@@ -343,7 +343,7 @@ def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision
     if revoked:
         reversal.revoked_indicators.add(*revoked)
 
-    change = {"payload": decision_payload(reversal) | {"reverses": original.pk}, "now": now}
+    payload = decision_payload(reversal) | {"reverses": original.pk}
     owner = subject.owner
     if original.action == Decision.Action.BLOCK_ACCOUNT and owner is not None:
         subject_change(
@@ -351,7 +351,8 @@ def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision
             status=Subject.Status.ACTIVE if owner.status == Subject.Status.BLOCKED else None,
             event_type=Delivery.EventType.SUBJECT_UNBLOCKED,
             indicators=cleared,
-            **change,
+            payload=payload,
+            now=now,
         )
     if subject.kind == Subject.Kind.LISTING and subject.status == Subject.Status.REMOVED:
         subject_change(
@@ -359,7 +360,8 @@ def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision
             status=Subject.Status.ACTIVE,
             event_type=Delivery.EventType.LISTING_RESTORED,
             indicators=[] if original.action == Decision.Action.BLOCK_ACCOUNT else cleared,
-            **change,
+            payload=payload,
+            now=now,
         )
     audit_record(
         actor=actor,

@@ -4,6 +4,7 @@ the sweep that returns expired leases to the queue."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -53,7 +54,7 @@ def _take(case: Case, actor: User, now: datetime) -> Case:
     case.lease_until = lease_end(now)
     case.updated_at = now
     case.save(update_fields=["status", "claimed_by", "claimed_at", "lease_until", "updated_at"])
-    payload = {"lease_until": case.lease_until.isoformat()}
+    payload: dict[str, Any] = {"lease_until": case.lease_until.isoformat()}
     if previous and previous != actor.pk:
         payload["expired_lease_of"] = previous
     audit_record(actor=actor, action="case.claimed", target=case, payload=payload)

@@ -302,7 +302,6 @@ def subject_change(
 
 def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now: datetime) -> None:
     payload = decision_payload(decision)
-    change = {"payload": payload, "now": now}
     if decision.action == Decision.Action.BLOCK_ACCOUNT:
         owner = subject.owner
         assert owner is not None  # checked by _check_fits
@@ -311,7 +310,8 @@ def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now:
             status=Subject.Status.BLOCKED,
             event_type=Delivery.EventType.SUBJECT_BLOCKED,
             indicators=listed,
-            **change,
+            payload=payload,
+            now=now,
         )
         if subject.kind == Subject.Kind.LISTING:
             subject_change(
@@ -319,7 +319,8 @@ def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now:
                 status=Subject.Status.REMOVED,
                 event_type=Delivery.EventType.LISTING_REMOVED,
                 indicators=[],
-                **change,
+                payload=payload,
+                now=now,
             )
     elif decision.action == Decision.Action.REMOVE_LISTING:
         subject_change(
@@ -327,7 +328,8 @@ def _effects(decision: Decision, subject: Subject, listed: list[Indicator], now:
             status=Subject.Status.REMOVED,
             event_type=Delivery.EventType.LISTING_REMOVED,
             indicators=listed,
-            **change,
+            payload=payload,
+            now=now,
         )
     elif decision.action == Decision.Action.CLEAR:
         core.subject_status_set(subject=subject, status=Subject.Status.CLEARED, now=now)

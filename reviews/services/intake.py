@@ -142,7 +142,7 @@ def _attach_identifiers(
     ]
     known = [] if new or not photos else list(subject.photos.values_list("pdq_hash", flat=True))
     seen = set(known)
-    new_photos = []
+    new_photos: list[Photo] = []
     for photo in photos:
         if photo.pdq_hash:
             rows.append(

@@ -12,6 +12,8 @@ from reviews.links import appeal_url
 from reviews.models import Appeal
 
 KINDS = {"received": "receipt_sent_at", "resolved": "outcome_sent_at"}
+FAILED = {"received": "receipt_failed_at", "resolved": "outcome_failed_at"}
+ERROR_MAX = 300
 
 
 def appeal_email_send(*, appeal_id: int, kind: str) -> bool:
@@ -44,4 +46,24 @@ def appeal_email_send(*, appeal_id: int, kind: str) -> bool:
         setattr(appeal, field, timezone.now())
         appeal.save(update_fields=[field])
         audit_record(actor=None, action="appeal.email_sent", target=appeal, payload={"kind": kind})
+    return True
+
+
+@transaction.atomic
+def appeal_email_failed(*, appeal_id: int, kind: str, error: str) -> bool:
+    """The e-mail failed its last attempt: keep when and why, for the reviewers to see and
+    to reach the appellant another way. Returns False when there is nothing to record (no
+    such appeal, or the e-mail went out after all)."""
+    appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
+    if appeal is None or getattr(appeal, KINDS[kind]) is not None:
+        return False
+    setattr(appeal, FAILED[kind], timezone.now())
+    appeal.email_error = error[:ERROR_MAX]
+    appeal.save(update_fields=[FAILED[kind], "email_error"])
+    audit_record(
+        actor=None,
+        action="appeal.email_failed",
+        target=appeal,
+        payload={"kind": kind, "error": appeal.email_error},
+    )
     return True

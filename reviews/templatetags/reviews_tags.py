@@ -9,6 +9,9 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from reviews.links import appeal_url
+from reviews.models import Decision
+
 register = template.Library()
 
 
@@ -29,6 +32,14 @@ def http_url(value: str | None) -> str:
     except ValueError:
         return ""
     return value if scheme in ("http", "https") else ""
+
+
+@register.filter
+def appeal_link(decision: Decision) -> str:
+    """The decision's appeal link, for the decisions that can be appealed."""
+    if not decision.is_appealable:
+        return ""
+    return appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
 
 
 @register.filter

@@ -32,7 +32,6 @@ from reviews import services
 from reviews.filters import CaseFilter
 from reviews.forms import DecisionForm, RejectProposalForm, StatementQuery
 from reviews.limits import TEXT_MAX
-from reviews.links import appeal_url
 from reviews.models import Case, Decision, DecisionProposal
 from reviews.queues import Queue
 from reviews.selectors import CaseDetail, case_detail, proposals_waiting, queue_cases, queue_counts
@@ -124,7 +123,7 @@ def _default_policies(detail: CaseDetail) -> dict[str, int]:
     scheme_policy = next(
         (p for p in detail.policies if p.scheme == detail.case.scheme), by_code.get("other-fraud")
     )
-    defaults = {}
+    defaults: dict[str, int] = {}
     for action in (
         Decision.Action.BLOCK_ACCOUNT,
         Decision.Action.REMOVE_LISTING,
@@ -152,7 +151,7 @@ def _decision_form(request: StaffRequest, detail: CaseDetail, data: Any = None) 
     initial_policy = next(
         (p for p in detail.policies if p.pk == defaults.get(Decision.Action.BLOCK_ACCOUNT)), None
     )
-    initial = {"language": language}
+    initial: dict[str, Any] = {"language": language}
     if initial_policy:
         initial["policy"] = initial_policy.pk
         initial["statement_of_reasons"] = services.statement_prefill(
@@ -176,12 +175,6 @@ def _render_case(
     status: int = 200,
 ) -> HttpResponse:
     detail = case_detail(case)
-    for decision in detail.history.decisions:
-        decision.appeal_link = (
-            appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
-            if decision.is_appealable
-            else ""
-        )
     held = case.is_held_by(request.user)
     language = (
         form.data.get("language") if form is not None and form.is_bound else _language(detail)

@@ -182,10 +182,10 @@ def test_throttling_counts_in_redis(api, three_per_minute, settings):
 
 
 def test_the_window_ends(api, three_per_minute, monkeypatch):
-    import antifraud.api.throttling as throttling
+    import antifraud.ratelimit as ratelimit
 
     now = 1_800_000_000.0
-    monkeypatch.setattr(throttling.time, "time", lambda: now)
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now)
     for _ in range(3):
         api.get("/api/v1/events/")
     assert api.get("/api/v1/events/").status_code == 429

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import smtplib
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 from PIL import Image
 
@@ -17,7 +19,7 @@ from antifraud.models import AuditEvent, Delivery, Indicator, Subject
 from reviews import services
 from reviews.links import AppealLinkInvalid, appeal_token, appeal_token_read
 from reviews.models import Appeal, AppealAttachment, Decision
-from reviews.uploads import Upload, UploadRefused, attachment_clean
+from reviews.uploads import Upload, UploadRefused, attachments_clean
 from tests.appeal_fixtures import EXECUTABLE, PDF_BYTES, PHONE, jpeg_bytes, png_bytes
 from tests.factories import UserFactory
 
@@ -162,9 +164,10 @@ def test_png_and_pdf_are_accepted(blocked):
     appeal = file(
         blocked, attachments=[Upload("a.png", png_bytes()), Upload("contract.pdf", PDF_BYTES)]
     )
+    # Every picture is stored drawn again as a JPEG.
     assert sorted(appeal.attachments.values_list("content_type", flat=True)) == [
         "application/pdf",
-        "image/png",
+        "image/jpeg",
     ]
     assert len(stored_files()) == 2
 
@@ -189,7 +192,7 @@ def test_bad_files_are_refused_and_nothing_is_kept(blocked, upload, says):
 def test_an_image_claiming_another_format_is_refused():
     png_named_jpeg = b"\xff\xd8\xff" + png_bytes()
     with pytest.raises(UploadRefused):
-        attachment_clean(Upload("x.jpg", png_named_jpeg))
+        attachments_clean([Upload("x.jpg", png_named_jpeg)])
 
 
 # --- reviewing --------------------------------------------------------------------------
@@ -345,3 +348,39 @@ def test_no_email_without_an_address(blocked, settings):
     appeal = file(blocked)
     assert services.appeal_email_send(appeal_id=appeal.pk, kind="received") is False
     assert mail.outbox == []
+
+
+class UnreachableMailServer(BaseEmailBackend):
+    """The mail server, down: every message fails as an SMTP connection would."""
+
+    attempts = 0
+
+    def send_messages(self, email_messages):
+        type(self).attempts += 1
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_an_email_that_fails_its_last_retry_is_recorded(blocked, settings):
+    from reviews.tasks import appeal_email_send
+
+    settings.EMAIL_BACKEND = f"{__name__}.UnreachableMailServer"
+    UnreachableMailServer.attempts = 0
+    appeal = file(blocked, contact_email="erlan@mail.kz")
+    result = appeal_email_send.apply(args=(appeal.pk, "received"))
+    assert result.failed()
+    assert UnreachableMailServer.attempts == 1 + appeal_email_send.max_retries
+    appeal.refresh_from_db()
+    assert appeal.receipt_sent_at is None
+    assert appeal.receipt_failed_at is not None
+    assert appeal.email_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    [event] = AuditEvent.objects.filter(action="appeal.email_failed")
+    assert event.payload == {"kind": "received", "error": appeal.email_error}
+
+
+def test_a_late_failure_does_not_override_a_sent_email(blocked, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    appeal = file(blocked, contact_email="erlan@mail.kz")
+    services.appeal_email_send(appeal_id=appeal.pk, kind="received")
+    assert services.appeal_email_failed(appeal_id=appeal.pk, kind="received", error="late") is False
+    appeal.refresh_from_db()
+    assert appeal.receipt_failed_at is None and appeal.email_error == ""

@@ -117,6 +117,8 @@ def test_posting_is_rate_limited(client, blocked, settings):
     post(client, url, statement="short")
     limited = post(client, url)
     assert limited.status_code == 429
+    # When to come back: within the hour the limit counts, and never "now".
+    assert 1 <= int(limited["Retry-After"]) <= 3600
     assert not Appeal.objects.exists()
 
 
@@ -224,3 +226,15 @@ def test_supervisors_see_who_decided(client, appeal, kolesa):
     assert page.context["show_decider"]
     assert appeal.decision.decided_by.username in page.content.decode()
     assert client.post(reverse("appeal-claim", args=[appeal.pk])).status_code == 403
+
+
+def test_a_failed_email_is_shown_to_the_reviewer(client, appeal, senior):
+    from reviews import services
+
+    services.appeal_email_failed(
+        appeal_id=appeal.pk, kind="received", error="SMTPServerDisconnected: closed"
+    )
+    client.force_login(senior)
+    content = client.get(reverse("appeal-review", args=[appeal.pk])).content.decode()
+    assert "The receipt e-mail could not be sent" in content
+    assert "SMTPServerDisconnected: closed" in content
