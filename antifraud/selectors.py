@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -49,12 +48,3 @@ def market_price_for(category: str, city: str) -> MarketPrice | None:
     if not category or not city:
         return None
     return MarketPrice.objects.filter(category=category, city=city).first()
-
-
-def identifiers_by_subject(subject_ids: Iterable[int]) -> dict[int, list[SubjectIdentifier]]:
-    grouped: dict[int, list[SubjectIdentifier]] = defaultdict(list)
-    for identifier in SubjectIdentifier.objects.filter(subject_id__in=list(subject_ids)).order_by(
-        "kind", "value"
-    ):
-        grouped[identifier.subject_id].append(identifier)
-    return grouped

@@ -15,13 +15,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from accounts.models import ApiKey, Partner
+from accounts.models import ApiKey
 from antifraud.errors import DomainError
+from antifraud.management.arguments import local_time, partner_by_slug
 from antifraud.services.keys import api_key_create, api_key_revoke
-
-
-def _when(value: Any) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 class Command(BaseCommand):
@@ -45,15 +42,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
 
-    def _partner(self, slug: str) -> Partner:
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            known = ", ".join(Partner.objects.order_by("slug").values_list("slug", flat=True))
-            raise CommandError(f"no partner with slug {slug!r} (known: {known or 'none'})")
-        return partner
-
     def _create(self, options: dict[str, Any]) -> None:
-        partner = self._partner(options["partner"])
+        partner = partner_by_slug(options["partner"])
         name = (
             options["name"]
             if options["name"] is not None
@@ -75,11 +65,17 @@ class Command(BaseCommand):
         )
 
     def _list(self, options: dict[str, Any]) -> None:
-        partner = self._partner(options["partner"])
+        partner = partner_by_slug(options["partner"])
         keys = ApiKey.objects.filter(partner=partner).order_by("created_at", "pk")
         rows = [("prefix", "name", "created", "last used", "revoked")]
         rows += [
-            (k.prefix, k.name, _when(k.created_at), _when(k.last_used_at), _when(k.revoked_at))
+            (
+                k.prefix,
+                k.name,
+                local_time(k.created_at),
+                local_time(k.last_used_at),
+                local_time(k.revoked_at),
+            )
             for k in keys
         ]
         if len(rows) == 1:

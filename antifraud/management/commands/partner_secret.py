@@ -20,15 +20,12 @@ from django.utils import timezone
 
 from accounts.models import Partner
 from antifraud.errors import DomainError
+from antifraud.management.arguments import local_time, partner_by_slug
 from antifraud.services.partners import (
     DEFAULT_OVERLAP,
     partner_webhook_secret_retire_previous,
     partner_webhook_secret_rotate,
 )
-
-
-def _when(value: Any) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 class Command(BaseCommand):
@@ -55,18 +52,11 @@ class Command(BaseCommand):
         status.add_argument("partner", help="the partner's slug")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        partner = self._partner(options["partner"])
+        partner = partner_by_slug(options["partner"])
         try:
             getattr(self, f"_{options['action']}")(partner, options)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-
-    def _partner(self, slug: str) -> Partner:
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            known = ", ".join(Partner.objects.order_by("slug").values_list("slug", flat=True))
-            raise CommandError(f"no partner with slug {slug!r} (known: {known or 'none'})")
-        return partner
 
     def _rotate(self, partner: Partner, options: dict[str, Any]) -> None:
         hours = options["overlap_hours"]
@@ -82,7 +72,7 @@ class Command(BaseCommand):
         self.stderr.write(
             f"New webhook secret for {partner.name}. It is shown only now: hand it over through "
             "the partner's secret store."
-            + (f" The previous secret also signs until {_when(until)}." if until else "")
+            + (f" The previous secret also signs until {local_time(until)}." if until else "")
         )
         self.stdout.write(secret)
 
@@ -96,10 +86,10 @@ class Command(BaseCommand):
             return
         until = partner.previous_webhook_secret_until
         overlap = (
-            f"; the previous secret also signs until {_when(until)}"
+            f"; the previous secret also signs until {local_time(until)}"
             if until and until > timezone.now()
             else ""
         )
         self.stdout.write(
-            f"{partner.name}: secret set {_when(partner.webhook_secret_rotated_at)}{overlap}."
+            f"{partner.name}: secret set {local_time(partner.webhook_secret_rotated_at)}{overlap}."
         )
