@@ -26,7 +26,7 @@ from antifraud.models import Delivery, Indicator, Subject
 from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
 from reviews.models import Appeal, AppealAttachment, Decision
 from reviews.services.cases import NotClaimant, lease_end
-from reviews.services.decisions import decision_payload, subject_change
+from reviews.services.decisions import decision_payload, subject_change, subjects_lock
 from reviews.uploads import Upload, attachments_clean
 
 
@@ -310,7 +310,11 @@ def appeal_attachment_viewed(*, actor: User, attachment: AppealAttachment) -> No
 
 def _reverse(actor: User, appeal: Appeal, reply: str, now: datetime) -> Decision:
     original = appeal.decision
-    subject = original.subject
+    # The statuses to restore are read from locked rows (see subjects_lock).
+    locked = subjects_lock([original.subject_id])
+    subject = locked[original.subject_id]
+    if subject.account_id is not None:
+        subject.account = locked[subject.account_id]
     reversal = Decision.objects.create(
         case=original.case,
         subject=subject,

@@ -5,13 +5,14 @@ decisions wait as a proposal until a second moderator approves them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.languages import LANGUAGE_CODES
@@ -83,6 +84,48 @@ def statement_prefill(policy: Policy, subject: Subject, language: str) -> str:
     return template.replace("{title}", title).replace("{partner}", subject.partner.name)
 
 
+def subjects_lock(subject_ids: Iterable[int | None]) -> dict[int, Subject]:
+    """Lock the subjects a decision changes — and the accounts behind them — in one fixed
+    order (by id), before anything about them is checked: two decisions touching the same
+    account then take turns, and the second sees the first's outcome instead of deciding
+    again. Caller holds the transaction."""
+    ids = {i for i in subject_ids if i}
+    accounts = Subject.objects.filter(pk__in=ids, account__isnull=False).values_list(
+        "account_id", flat=True
+    )
+    ids |= set(accounts)
+    return {
+        s.pk: s
+        for s in Subject.objects.select_for_update(of=("self",))
+        .select_related("partner")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+
+
+def _fresh(subject: Subject, locked: dict[int, Subject]) -> Subject:
+    """The locked row of `subject`, its account the locked row too."""
+    fresh = locked[subject.pk]
+    if fresh.account_id is not None:
+        fresh.account = locked[fresh.account_id]
+    return fresh
+
+
+def _blocked_by(account: Subject) -> str:
+    """Who blocked the account and when, for the moderator who arrives second."""
+    decision = (
+        Decision.objects.filter(action=Decision.Action.BLOCK_ACCOUNT)
+        .filter(Q(subject=account) | Q(subject__account=account))
+        .select_related("decided_by")
+        .order_by("-decided_at")
+        .first()
+    )
+    if decision is None or decision.decided_by is None:
+        return ""
+    when = timezone.localtime(decision.decided_at)
+    return f" by {decision.decided_by.get_username()} at {when:%Y-%m-%d %H:%M}"
+
+
 def _check_fits(action: str, subject: Subject, *, label: str) -> None:
     owner = subject.owner
     if action == Decision.Action.REMOVE_LISTING:
@@ -96,7 +139,10 @@ def _check_fits(action: str, subject: Subject, *, label: str) -> None:
                 f"{label} has no known account to block; remove the listing instead"
             )
         if owner.status == Subject.Status.BLOCKED:
-            raise DecisionRefused(f"the account of {label} is already blocked")
+            raise DecisionRefused(
+                f"the account of {label} is already blocked{_blocked_by(owner)}",
+                code="already_blocked",
+            )
 
 
 def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
@@ -161,12 +207,8 @@ def _ring_targets(
     owner = subject.owner
     own_ids = [subject.pk] + ([owner.pk] if owner and owner.pk != subject.pk else [])
     linked = {entry.subject.pk for entry in subjects_linked_to(own_ids, limit=1000)}
-    subjects = {
-        s.pk: s
-        for s in Subject.objects.select_for_update(of=("self",))
-        .select_related("partner", "account")
-        .filter(pk__in=wanted)
-    }
+    locked = subjects_lock(wanted)
+    subjects = {pk: _fresh(locked[pk], locked) for pk in wanted if pk in locked}
     open_cases = {
         c.subject_id: c
         for c in Case.objects.select_for_update(of=("self",))
@@ -458,7 +500,8 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
         raise DecisionRefused(
             "claim the case before deciding it: you do not hold it", code="not_claimant"
         )
-    subject = case.subject
+    locked = subjects_lock([case.subject_id, *request.ring_subject_ids])
+    subject = case.subject = _fresh(case.subject, locked)
     policy = _validate(case, subject, request)
     targets = [_Target(subject=subject, case=case), *_ring_targets(actor, case, subject, request)]
     now = timezone.now()
@@ -555,6 +598,8 @@ def decision_proposal_approve(*, actor: User, proposal_id: int) -> list[Decision
         ring_subject_ids=tuple(proposal.ring_subject_ids),
     )
     # The world may have moved while the proposal waited: check it all again.
+    locked = subjects_lock([case.subject_id, *request.ring_subject_ids])
+    case.subject = _fresh(case.subject, locked)
     policy = _validate(case, case.subject, request)
     targets = [
         _Target(subject=case.subject, case=case),
