@@ -214,7 +214,13 @@ CELERY_TIMEZONE = "Asia/Almaty"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often the sequencer chains newly committed audit events (antifraud.audit).
 AUDIT_CHAIN_INTERVAL_SECONDS = env.float("AUDIT_CHAIN_INTERVAL_SECONDS", default=2.0)
+# How often committed outbox rows get their place in the partners' event feed.
+EVENTS_FEED_INTERVAL_SECONDS = env.float("EVENTS_FEED_INTERVAL_SECONDS", default=2.0)
 CELERY_BEAT_SCHEDULE = {
+    "feed-extend": {
+        "task": "antifraud.tasks.feed_extend",
+        "schedule": EVENTS_FEED_INTERVAL_SECONDS,
+    },
     "audit-chain-extend": {
         "task": "antifraud.tasks.audit_chain_extend",
         "schedule": AUDIT_CHAIN_INTERVAL_SECONDS,
@@ -379,9 +385,6 @@ API_MAX_REPORTS = 1000
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 API_MAX_LOOKUP_VALUES = 100
 API_EVENTS_PAGE_MAX = 1000
-# Events enter the feed this many seconds after they are written: outbox ids are assigned
-# before commit, so a reader that went ahead could step over a row that commits late.
-API_EVENTS_SETTLE_SECONDS = env.int("API_EVENTS_SETTLE_SECONDS", default=5)
 
 # Webhooks: seconds to wait before each retry (with jitter), then the delivery is dead.
 WEBHOOK_RETRY_SCHEDULE = [

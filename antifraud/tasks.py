@@ -22,6 +22,11 @@ def audit_chain_extend() -> int:
 
 
 @shared_task(base=DjangoTask)
+def feed_extend() -> int:
+    return services.feed_extend()
+
+
+@shared_task(base=DjangoTask)
 def market_prices_refresh() -> int:
     return services.market_prices_refresh()
 

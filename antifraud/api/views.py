@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Max
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -42,10 +42,6 @@ from antifraud.normalize import NormalizationError, Normalized
 from antifraud.services.indicators import indicator_propose
 
 EVENTS_PAGE_DEFAULT = 100
-# Outbox rows get their ids when written but become visible when their transaction
-# commits, which is not always in id order. The feed serves a row only once it is this old,
-# so that a reader who moved past id N never misses a row below N committed later.
-EVENTS_SETTLE_SECONDS_DEFAULT = 5
 
 
 def error_response(description: str, *examples: OpenApiExample) -> OpenApiResponse:
@@ -308,24 +304,32 @@ class IndicatorProposeApi(PartnerApiView):
 # --- the event feed -----------------------------------------------------------------------
 
 
-def event_cursor(delivery_id: int) -> str:
-    """An opaque, stable cursor for a row of the partner's feed."""
-    return base64.urlsafe_b64encode(f"ev1:{delivery_id}".encode()).decode().rstrip("=")
+# Cursors name a place in the feed ("ev2:<place>"). The first cursors named an outbox row's
+# id ("ev1:<id>"); those are still read, as the place of the last row up to that id.
+CURSOR_VERSION = "ev2"
+LEGACY_CURSOR_VERSION = "ev1"
+
+
+def event_cursor(place: int) -> str:
+    """An opaque, stable cursor for a place in the partner's feed."""
+    return base64.urlsafe_b64encode(f"{CURSOR_VERSION}:{place}".encode()).decode().rstrip("=")
 
 
 CURSOR_MAX_LENGTH = 64
 ROW_ID_MAX = 2**63 - 1
 
 
-def event_cursor_read(cursor: str) -> int:
+def event_cursor_read(cursor: str) -> tuple[str, int]:
+    """The cursor's version and number, or InvalidCursor."""
     try:
         if len(cursor) > CURSOR_MAX_LENGTH:
             raise ValueError("too long")
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
         version, _, number = text.partition(":")
-        if version != "ev1" or not number.isdigit() or int(number) > ROW_ID_MAX:
+        known = (CURSOR_VERSION, LEGACY_CURSOR_VERSION)
+        if version not in known or not number.isdigit() or int(number) > ROW_ID_MAX:
             raise ValueError(cursor)
-        return int(number)
+        return version, int(number)
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise InvalidCursor() from exc
 
@@ -341,8 +345,9 @@ class EventListApi(PartnerApiView):
             "Your events in order — the same events, ids and payloads as the webhooks — for "
             "pulling and reconciling. Pass the `next` of the last page as `after`; when "
             "nothing is new, `next` is the `after` you sent. Cursors are stable: keep the "
-            "last one and resume from it at any time. An event appears in the feed a few "
-            "seconds after it was written, so that the order never changes once read."
+            "last one and resume from it at any time. An event takes its place in the feed "
+            "a few seconds after it was committed, after every event committed before it, "
+            "so no event ever appears behind a cursor already read."
         ),
         parameters=[EventsQuerySerializer],
         responses={
@@ -358,7 +363,7 @@ class EventListApi(PartnerApiView):
                     "events": [
                         {
                             "id": "msg_6f1c2a9e0b7d4c3a1e5f8a2b",
-                            "cursor": "ZXYxOjQy",
+                            "cursor": "ZXYyOjQy",
                             "type": "subject.blocked",
                             "timestamp": "2026-11-21T10:00:00+05:00",
                             "data": {
@@ -375,7 +380,7 @@ class EventListApi(PartnerApiView):
                             },
                         }
                     ],
-                    "next": "ZXYxOjQy",
+                    "next": "ZXYyOjQy",
                     "has_more": False,
                 },
             )
@@ -385,29 +390,32 @@ class EventListApi(PartnerApiView):
         query = EventsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         after_cursor = query.validated_data.get("after") or event_cursor(0)
-        after = event_cursor_read(after_cursor)
+        version, after = event_cursor_read(after_cursor)
         limit = query.validated_data.get("limit", EVENTS_PAGE_DEFAULT)
-        settle = getattr(settings, "API_EVENTS_SETTLE_SECONDS", EVENTS_SETTLE_SECONDS_DEFAULT)
-        rows = list(
-            Delivery.objects.visible_to(self.client)
-            .filter(
-                id__gt=after,
-                created_at__lte=timezone.now() - timedelta(seconds=settle),
+        feed = Delivery.objects.visible_to(self.client)
+        if version == LEGACY_CURSOR_VERSION:  # a row's id: the place of the last row up to it
+            after = (
+                feed.filter(id__lte=after, feed_seq__isnull=False).aggregate(place=Max("feed_seq"))[
+                    "place"
+                ]
+                or 0
             )
-            .order_by("id")
-            .values_list("id", "webhook_id", "payload")[: limit + 1]
+        rows = list(
+            feed.filter(feed_seq__gt=after)
+            .order_by("feed_seq")
+            .values_list("feed_seq", "webhook_id", "payload")[: limit + 1]
         )
         has_more = len(rows) > limit
         rows = rows[:limit]
         events = [
             {
                 "id": webhook_id,
-                "cursor": event_cursor(pk),
+                "cursor": event_cursor(place or 0),  # only placed rows are served
                 "type": payload.get("type"),
                 "timestamp": payload.get("timestamp"),
                 "data": payload.get("data", {}),
             }
-            for pk, webhook_id, payload in rows
+            for place, webhook_id, payload in rows
         ]
         next_cursor = events[-1]["cursor"] if events else after_cursor
         return Response({"events": events, "next": next_cursor, "has_more": has_more})

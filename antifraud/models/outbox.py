@@ -50,6 +50,11 @@ class Delivery(models.Model):
     in_flight_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    # The row's place in the partners' event feed, given by the feed's sequencer once the
+    # row's transaction has committed (antifraud.services.outbox.feed_extend); empty until
+    # then. Ids are taken at insert, places at commit: a reader past place N never misses a
+    # row that commits later, for it gets a place after N.
+    feed_seq = models.BigIntegerField(_("place in the feed"), null=True, blank=True, unique=True)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -73,10 +78,27 @@ class Delivery(models.Model):
                 condition=Q(status__in=["pending", "retrying"]),
                 name="delivery_due",
             ),
-            # The partner's event feed reads in id order.
-            models.Index(fields=["partner", "id"], name="delivery_partner_feed"),
+            # The partner's event feed reads in feed order.
+            models.Index(fields=["partner", "feed_seq"], name="delivery_partner_feed_seq"),
+            # What the feed's sequencer reads: the few rows without a place yet.
+            models.Index(
+                fields=["id"], condition=Q(feed_seq__isnull=True), name="delivery_unsequenced"
+            ),
             models.Index(fields=["partner", "status"], name="delivery_partner_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.partner.slug} ({self.status})"
+
+
+class FeedHead(models.Model):
+    """The last place given in the partners' event feed: one row, locked only by the feed's
+    sequencer."""
+
+    last_seq = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("event feed head")
+
+    def __str__(self) -> str:
+        return f"event feed at {self.last_seq}"

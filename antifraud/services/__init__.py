@@ -8,11 +8,12 @@ from antifraud.services.indicators import (
     indicators_revoke,
 )
 from antifraud.services.markets import market_prices_refresh
-from antifraud.services.outbox import outbox_write
+from antifraud.services.outbox import feed_extend, outbox_write
 from antifraud.services.subjects import subject_status_set
 
 __all__ = [
     "Listing",
+    "feed_extend",
     "indicator_list",
     "indicators_expire",
     "indicators_revoke",

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db import connection, transaction
+
 from accounts.models import Partner
-from antifraud.models import Delivery, Indicator, Subject
+from antifraud.models import Delivery, FeedHead, Indicator, Subject
 from antifraud.outbox import event_payload, webhook_id_new
 
 
@@ -57,3 +59,46 @@ def _send_after_commit(delivery_ids: list[int]) -> None:
 
     for delivery_id in delivery_ids:
         delivery_send.delay_on_commit(delivery_id)
+
+
+FEED_BATCH = 2000
+
+
+def _feed_batch(batch: int) -> int:
+    with transaction.atomic():
+        # Only the feed's sequencer locks the head; a second one skips rather than waits.
+        head = FeedHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        if head is None:
+            if FeedHead.objects.filter(pk=1).exists():
+                return 0  # another sequencer holds it
+            head = FeedHead.objects.create(pk=1, last_seq=0)
+        # Committed rows only: this transaction cannot see the others' uncommitted rows, so
+        # places follow the order in which rows became visible.
+        ids = list(
+            Delivery.objects.filter(feed_seq__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return 0
+        places = [(head.last_seq + n, pk) for n, pk in enumerate(ids, start=1)]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {Delivery._meta.db_table} SET feed_seq = %s "  # noqa: S608 - fixed name
+                "WHERE id = %s AND feed_seq IS NULL",
+                places,
+            )
+        FeedHead.objects.filter(pk=1).update(last_seq=head.last_seq + len(ids))
+        return len(ids)
+
+
+def feed_extend(*, batch: int = FEED_BATCH) -> int:
+    """Give the committed outbox rows that have none their place in the partners' feed, in
+    the order found, in batches (one transaction each). Run by beat every few seconds; safe
+    to run concurrently and repeatedly. Returns how many rows got a place."""
+    total = 0
+    while True:
+        done = _feed_batch(batch)
+        total += done
+        if done < batch:
+            return total

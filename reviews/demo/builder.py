@@ -38,7 +38,7 @@ from antifraud.models import (
 from antifraud.normalize import Normalized, normalize_card, normalize_email, normalize_phone
 from antifraud.outbox import event_payload
 from antifraud.photos import photo_hashes, photo_store
-from antifraud.services import market_prices_refresh
+from antifraud.services import feed_extend, market_prices_refresh
 from antifraud.services.partners import partner_create, partner_webhook_secret_rotate
 from antifraud.services.staff import staff_create
 from reviews.demo import catalogue as cat
@@ -297,8 +297,10 @@ class DemoBuilder:
             self.audit.sort(key=lambda e: e.at or self.now)
             audit_record_many(self.audit)
             market_prices_refresh()
-        # The demo starts with its whole trail chained, as the sequencer would leave it.
+        # The demo starts with its whole trail chained and its events placed in the feed, as
+        # the sequencers would leave them.
         audit_chain_extend()
+        feed_extend()
         return self._summary()
 
     def _partners(self) -> None:

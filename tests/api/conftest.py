@@ -9,12 +9,6 @@ from accounts.models import ApiKey
 from antifraud.services.keys import api_key_create
 
 
-@pytest.fixture(autouse=True)
-def _feed_without_delay(settings) -> None:
-    """Events are served at once here; test_events checks the settling delay itself."""
-    settings.API_EVENTS_SETTLE_SECONDS = 0
-
-
 def client_for(key: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")

@@ -21,6 +21,20 @@ pytestmark = [pytest.mark.postgres, pytest.mark.integration]
 TRIALS = 20
 
 
+def decide(actor, case_id: int, request, start, outcomes: dict[str, object]) -> None:
+    """One moderator's decision, in a thread of its own; what happened goes in `outcomes`."""
+    try:
+        start.wait(timeout=10)
+        services.decision_record(actor=actor, case_id=case_id, request=request)
+        outcomes[actor.username] = "decided"
+    except DecisionRefused as refused:
+        outcomes[actor.username] = refused
+    except BaseException as error:  # a deadlock or anything else: the test fails
+        outcomes[actor.username] = error
+    finally:
+        connection.close()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_moderators_blocking_one_account_at_once(kolesa):
     first = UserFactory(username="mod.a", partner=kolesa, role=Role.MODERATOR)
@@ -38,22 +52,9 @@ def test_two_moderators_blocking_one_account_at_once(kolesa):
         services.case_claim(actor=second, case_id=cases[1].pk)
         start = threading.Barrier(2)
         outcomes: dict[str, object] = {}
-
-        def decide(actor, case_id: int) -> None:
-            try:
-                start.wait(timeout=10)
-                services.decision_record(actor=actor, case_id=case_id, request=request)
-                outcomes[actor.username] = "decided"
-            except DecisionRefused as refused:
-                outcomes[actor.username] = refused
-            except BaseException as error:  # a deadlock or anything else: the test fails
-                outcomes[actor.username] = error
-            finally:
-                connection.close()
-
         threads = [
-            threading.Thread(target=decide, args=(first, cases[0].pk)),
-            threading.Thread(target=decide, args=(second, cases[1].pk)),
+            threading.Thread(target=decide, args=(first, cases[0].pk, request, start, outcomes)),
+            threading.Thread(target=decide, args=(second, cases[1].pk, request, start, outcomes)),
         ]
         for thread in threads:
             thread.start()
