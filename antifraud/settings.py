@@ -229,6 +229,11 @@ CELERY_BEAT_SCHEDULE = {
     "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
     "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
     "appeal-leases-sweep": {"task": "reviews.tasks.appeal_leases_sweep", "schedule": 60.0},
+    # Appeal e-mails whose enqueueing failed (the broker was down) are enqueued again.
+    "appeal-emails-resend-lost": {
+        "task": "reviews.tasks.appeal_emails_resend_lost",
+        "schedule": 600.0,
+    },
     # Re-enqueues deliveries that are due but not in flight: a lost broker message, a Redis
     # restart or a killed worker only delays an event, never loses it.
     "deliveries-redeliver-due": {

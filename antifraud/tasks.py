@@ -4,43 +4,43 @@ twice."""
 from __future__ import annotations
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
 
 from antifraud import services
+from antifraud.queueing import ProjectTask
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def indicators_expire() -> int:
     return services.indicators_expire()
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def audit_chain_extend() -> int:
     from antifraud.audit import audit_chain_extend as extend
 
     return extend()
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def feed_extend() -> int:
     return services.feed_extend()
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def market_prices_refresh() -> int:
     return services.market_prices_refresh()
 
 
 # acks_late (set for every task in settings) makes a killed worker's delivery run again; the
 # delivery itself refuses to send a row that is delivered or already in flight.
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def delivery_send(delivery_id: int) -> str:
     from antifraud.delivery import delivery_attempt
 
     return delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def deliveries_redeliver_due() -> int:
     from antifraud.delivery import deliveries_redeliver_due as redeliver
 

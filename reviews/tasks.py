@@ -5,22 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
 
+from antifraud.queueing import ProjectTask
 from reviews import services
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def case_leases_sweep() -> int:
     return services.case_leases_sweep()
 
 
-@shared_task(base=DjangoTask)
+@shared_task(base=ProjectTask)
 def appeal_leases_sweep() -> int:
     return services.appeal_leases_sweep()
 
 
-class AppealEmailTask(DjangoTask):
+@shared_task(base=ProjectTask)
+def appeal_emails_resend_lost() -> int:
+    return services.appeal_emails_resend_lost()
+
+
+class AppealEmailTask(ProjectTask):
     """Once the last retry has failed (or the error is one a retry cannot mend), the failure
     is recorded on the appeal: an e-mail never vanishes without a trace."""
 

@@ -8,14 +8,18 @@ which carry their own status and code.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from antifraud.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 NON_FIELD = "non_field_errors"
 
@@ -86,9 +90,26 @@ def _first_message(errors: dict[str, list[dict[str, str]]]) -> str:
     return "Invalid input."
 
 
+# Seconds a client should wait before asking again while the database is unreachable.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message), status=exc.status)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down or restarting: say so in JSON, and when to come back. What a
+        # failed call tried to write was rolled back, so sending it again is safe (reports
+        # are idempotent on their report_id).
+        logger.warning("partner API answered 503: the database is unreachable: %s", exc)
+        return Response(
+            error_body(
+                "unavailable",
+                "The service cannot reach its database just now; send the request again.",
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
     # DRF's handler turns Http404/PermissionDenied into API exceptions and sets the
     # WWW-Authenticate and Retry-After headers; only the body is reshaped here.
     response = drf_exception_handler(exc, context)

@@ -56,6 +56,10 @@ COMMON_ERRORS = {
         "(`not_authenticated`, `invalid_key`). Sent with `WWW-Authenticate: Api-Key`."
     ),
     429: error_response("Too many requests for this key (`throttled`); see `Retry-After`."),
+    503: error_response(
+        "The database is unreachable for a moment (`unavailable`); send the request again "
+        "after `Retry-After` seconds. Nothing of the failed request was kept."
+    ),
 }
 BODY_ERRORS = {
     400: error_response(

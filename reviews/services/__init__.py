@@ -32,7 +32,11 @@ from reviews.services.decisions import (
     decision_record,
     statement_prefill,
 )
-from reviews.services.notifications import appeal_email_failed, appeal_email_send
+from reviews.services.notifications import (
+    appeal_email_failed,
+    appeal_email_send,
+    appeal_emails_resend_lost,
+)
 
 __all__ = [
     "AppealRefused",
@@ -47,6 +51,7 @@ __all__ = [
     "appeal_claim_next",
     "appeal_email_failed",
     "appeal_email_send",
+    "appeal_emails_resend_lost",
     "appeal_file",
     "appeal_lease_renew",
     "appeal_leases_sweep",

@@ -496,6 +496,16 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
         ),
         case_id,
     )
+    if case.status == Case.Status.DECIDED:
+        # Most often the same form sent again after an answer that did not arrive.
+        latest = case.decisions.select_related("decided_by").order_by("-decided_at").first()
+        by = (
+            f" by {latest.decided_by.get_username()} at "
+            f"{timezone.localtime(latest.decided_at):%Y-%m-%d %H:%M}"
+            if latest is not None and latest.decided_by is not None
+            else ""
+        )
+        raise DecisionRefused(f"this case was already decided{by}", code="already_decided")
     if not case.is_held_by(actor):
         raise DecisionRefused(
             "claim the case before deciding it: you do not hold it", code="not_claimant"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -67,3 +69,38 @@ def appeal_email_failed(*, appeal_id: int, kind: str, error: str) -> bool:
         payload={"kind": kind, "error": appeal.email_error},
     )
     return True
+
+
+# An e-mail whose task has neither sent it nor recorded its failure this long after it was
+# due was never enqueued (the broker was down at the time): the sweep sends it again. Longer
+# than all of the task's retries (about half an hour), so a retrying task is never doubled.
+EMAIL_LOST_AFTER = timedelta(hours=1)
+EMAIL_LOOK_BACK = timedelta(days=7)
+
+
+def appeal_emails_resend_lost(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Enqueue again the receipts and outcomes that were never enqueued. Safe to run twice:
+    sending locks the appeal and sends each e-mail once."""
+    from reviews.tasks import appeal_email_send
+
+    now = now or timezone.now()
+    due = now - EMAIL_LOST_AFTER
+    with_address = Appeal.objects.exclude(contact_email="")
+    receipts = with_address.filter(
+        receipt_sent_at__isnull=True,
+        receipt_failed_at__isnull=True,
+        filed_at__lte=due,
+        filed_at__gte=now - EMAIL_LOOK_BACK,
+    ).values_list("pk", flat=True)[:limit]
+    outcomes = with_address.filter(
+        status__in=Appeal.RESOLVED,
+        outcome_sent_at__isnull=True,
+        outcome_failed_at__isnull=True,
+        resolved_at__lte=due,
+        resolved_at__gte=now - EMAIL_LOOK_BACK,
+    ).values_list("pk", flat=True)[:limit]
+    sent = 0
+    for kind, ids in (("received", receipts), ("resolved", outcomes)):
+        for appeal_id in ids:
+            sent += appeal_email_send.delay_or_log(appeal_id, kind)
+    return sent

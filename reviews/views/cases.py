@@ -8,17 +8,20 @@ page load; the same URLs work without JavaScript through redirects.
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
@@ -35,6 +38,14 @@ from reviews.limits import TEXT_MAX
 from reviews.models import Case, Decision, DecisionProposal
 from reviews.queues import Queue
 from reviews.selectors import CaseDetail, case_detail, proposals_waiting, queue_cases, queue_counts
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_OUTCOME = gettext_lazy(
+    "The database could not be reached, so it is not known whether your decision was "
+    "recorded. Open the case again: its history shows the decision if it was. Sending the "
+    "same decision twice never records it twice."
+)
 
 
 def _queue_or_default(key: str | None, case: Case | None = None) -> Queue:
@@ -269,9 +280,13 @@ def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
                 request, _("Case %(id)s escalated to the senior moderators.") % {"id": case.pk}
             )
         else:
-            outcome = services.decision_record(
-                actor=request.user, case_id=case.pk, request=form.to_request()
-            )
+            try:
+                outcome = services.decision_record(
+                    actor=request.user, case_id=case.pk, request=form.to_request()
+                )
+            except DatabaseError:
+                logger.warning("deciding case %s failed in the database", case.pk, exc_info=True)
+                return HttpResponse(UNKNOWN_OUTCOME, status=503, content_type="text/plain")
             if outcome.pending:
                 messages.warning(
                     request,
@@ -292,10 +307,15 @@ def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
         raise_for_page(error)
         case.refresh_from_db()
         form.add_error(None, error.message)
+        if not case.is_held_by(request.user):
+            # The form is shown only to who holds the case: say it above the page instead.
+            messages.error(request, error.message)
         return _render_case(request, case, queue, form=form, partial=bool(request.htmx), status=409)
     try:
         following = services.case_claim_next(actor=request.user, queue=queue)
-    except DomainError:
+    except (DomainError, DatabaseError):
+        # The decision has committed: nothing after it may turn it into an error.
+        logger.warning("no next case after deciding case %s", case.pk, exc_info=True)
         following = None
     return _show_next(request, following, queue)
 

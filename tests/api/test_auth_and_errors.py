@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from datetime import timedelta
 
@@ -275,3 +276,51 @@ def test_validation_errors_name_each_field(api):
         "value": ["blank"],
         "reason": ["required"],
     }
+
+
+# --- outages ------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_api_keeps_answering_when_the_cache_is_down(api, three_per_minute, settings, caplog):
+    """A Redis that nobody answers on: the limits are counted in the process instead."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    for _ in range(3):
+        assert api.get("/api/v1/events/").status_code == 200
+    limited = api.get("/api/v1/events/")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert "counted in this process" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_api_answers_json_503_when_the_database_is_down(kolesa):
+    from django.db import connection
+
+    from antifraud.services.keys import api_key_create
+    from tests.api.conftest import client_for
+
+    api = client_for(api_key_create(actor=None, partner=kolesa, name="x")[1])
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(closed_port())
+    try:
+        response = api.post("/api/v1/lookup/", {"phones": ["+77015550101"]}, format="json")
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "unavailable"
+    assert response["Retry-After"] == "5"
