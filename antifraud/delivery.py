@@ -32,7 +32,7 @@ from accounts.models import Partner, User
 from antifraud import access
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError, NotAllowed
-from antifraud.models import Delivery
+from antifraud.models import Delivery, DeliveryCircuit
 from antifraud.tasks import delivery_send
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,10 @@ JITTER = 0.2
 # An attempt's in-flight mark outlasts its HTTP timeouts by this much; past it, the sweep
 # takes the row for the attempt of a killed worker.
 IN_FLIGHT_MARGIN = timedelta(seconds=15)
+# A row whose partner has its share of attempts in flight waits this long before it is due.
+BUSY_PAUSE = timedelta(seconds=2)
+# The longest a partner's circuit stays open at once, in seconds.
+CIRCUIT_PAUSE_MAX = 1800.0
 ERROR_MAX_LENGTH = 300
 USER_AGENT = "antifraud-webhooks/1"
 FAILING_ROWS_SHOWN = 100
@@ -100,6 +104,25 @@ def _in_flight_for() -> timedelta:
     )
 
 
+def _requeue_after() -> timedelta:
+    """A row handed to the broker this long ago and still not attempted: its message was
+    lost (a flushed or restarted broker), and the sweep hands it over again."""
+    return timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER)
+
+
+def _circuit(partner_id: int) -> DeliveryCircuit:
+    """The partner's circuit row, locked: attempts to one partner take turns to count."""
+    DeliveryCircuit.objects.get_or_create(partner_id=partner_id)
+    return DeliveryCircuit.objects.select_for_update().get(partner_id=partner_id)
+
+
+def _put_off(delivery: Delivery, until: datetime) -> None:
+    """Not now: due again at `until`, and left to the sweep or the next attempt's chain."""
+    delivery.next_attempt_at = until
+    delivery.enqueued_at = None
+    delivery.save(update_fields=["next_attempt_at", "enqueued_at"])
+
+
 def _claim(delivery_id: int, now: datetime) -> _Claim | str:
     with transaction.atomic():
         delivery = (
@@ -116,6 +139,16 @@ def _claim(delivery_id: int, now: datetime) -> _Claim | str:
             return "skipped:not_due"
         if delivery.in_flight_until is not None and delivery.in_flight_until > now:
             return "skipped:in_flight"
+        circuit = _circuit(delivery.partner_id)
+        if circuit.open_until is not None and circuit.open_until > now:
+            _put_off(delivery, circuit.open_until)
+            return "skipped:partner_paused"
+        in_flight = Delivery.objects.filter(
+            partner_id=delivery.partner_id, in_flight_until__gt=now
+        ).count()
+        if in_flight >= settings.WEBHOOK_PARTNER_CONCURRENCY:
+            _put_off(delivery, now + BUSY_PAUSE)
+            return "skipped:partner_busy"
         delivery.attempts += 1
         delivery.in_flight_until = now + _in_flight_for()
         delivery.save(update_fields=["attempts", "in_flight_until"])
@@ -207,6 +240,10 @@ def _record(claim: _Claim, status_code: int | None, error: str) -> str:
             in_flight_until=None,
         )
         outcome = "delivered" if updated else "superseded"
+        # The partner answers: its circuit closes.
+        DeliveryCircuit.objects.filter(partner_id=claim.partner.pk).filter(
+            Q(consecutive_failures__gt=0) | Q(open_until__isnull=False)
+        ).update(consecutive_failures=0, open_until=None)
         logger.info(
             "delivery %s to %s: %s (HTTP %s, attempt %s)",
             claim.delivery_id,
@@ -228,8 +265,10 @@ def _record(claim: _Claim, status_code: int | None, error: str) -> str:
         last_error=error,
         last_status_code=status_code,
         in_flight_until=None,
+        enqueued_at=None,
     )
     outcome = str(status) if updated else "superseded"
+    _circuit_failure(claim.partner.pk, now)
     logger.warning(
         "delivery %s to %s: %s after attempt %s: %s",
         claim.delivery_id,
@@ -241,34 +280,107 @@ def _record(claim: _Claim, status_code: int | None, error: str) -> str:
     return outcome
 
 
+def _circuit_failure(partner_id: int, now: datetime) -> None:
+    """One more failure in a row; from WEBHOOK_CIRCUIT_FAILURES on, the circuit opens for a
+    pause that doubles with each further failure."""
+    with transaction.atomic():
+        circuit = _circuit(partner_id)
+        circuit.consecutive_failures += 1
+        beyond = circuit.consecutive_failures - settings.WEBHOOK_CIRCUIT_FAILURES
+        if beyond >= 0:
+            pause = min(settings.WEBHOOK_CIRCUIT_PAUSE * 2 ** min(beyond, 16), CIRCUIT_PAUSE_MAX)
+            circuit.open_until = now + timedelta(seconds=pause)
+        circuit.save(update_fields=["consecutive_failures", "open_until"])
+
+
+def deliveries_enqueue(delivery_ids: list[int], now: datetime) -> int:
+    """Hand rows to the broker, marking them queued; a row the broker refuses is unmarked
+    again for the sweep. Returns how many were handed over."""
+    handed = 0
+    for delivery_id in delivery_ids:
+        queued = (
+            Delivery.objects.filter(pk=delivery_id, status__in=OPEN_STATUSES)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _requeue_after()))
+            .update(enqueued_at=now)
+        )
+        if not queued:
+            continue  # already queued meanwhile
+        if delivery_send.delay_or_log(delivery_id):
+            handed += 1
+        else:
+            Delivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
+    return handed
+
+
+def deliveries_enqueue_safely(delivery_ids: list[int], now: datetime | None = None) -> None:
+    """`deliveries_enqueue` after a commit: whatever fails here (the broker, the database)
+    must not turn what committed into an error; the rows stay due for the sweep."""
+    try:
+        deliveries_enqueue(delivery_ids, now or timezone.now())
+    except Exception:
+        logger.warning("could not enqueue deliveries %s; left to the sweep", delivery_ids)
+
+
+def _due_for(partner_id: int, now: datetime, limit: int) -> list[int]:
+    return list(
+        Delivery.objects.filter(
+            partner_id=partner_id, status__in=OPEN_STATUSES, next_attempt_at__lte=now
+        )
+        .filter(Q(in_flight_until__isnull=True) | Q(in_flight_until__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _requeue_after()))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def delivery_attempt(*, delivery_id: int) -> str:
     """Send one outbox row if it is due and nobody else is sending it. Safe to run twice
     and concurrently. Returns what happened: delivered, retrying, dead, busy, missing,
-    superseded, or skipped:<why>."""
+    superseded, or skipped:<why> (partner_busy: the partner has its share of attempts in
+    flight; partner_paused: its circuit is open).
+
+    After an attempt that reached the partner, the partner's next due row is handed to the
+    broker, so that a backlog drains at the partner's own pace without waiting for the
+    sweep."""
     claim = _claim(delivery_id, timezone.now())
     if isinstance(claim, str):
         return claim
     status_code, error = _send(claim)
-    return _record(claim, status_code, error)
+    outcome = _record(claim, status_code, error)
+    if outcome == "delivered":
+        now = timezone.now()
+        deliveries_enqueue(_due_for(claim.partner.pk, now, 1), now)
+    return outcome
 
 
 # --- the sweep --------------------------------------------------------------------------
 
 
 def deliveries_redeliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Enqueue every pending or retrying row that is due and not in flight (or whose
-    in-flight mark expired with its worker). Runs from beat; duplicates it may enqueue are
-    harmless, since an attempt skips rows that are in flight or no longer due."""
+    """Enqueue the pending or retrying rows that are due, not in flight (or whose in-flight
+    mark expired with its worker) and not already waiting in the broker — a row queued
+    more than WEBHOOK_REQUEUE_AFTER seconds ago counts as lost — at most the partner's share of concurrent
+    attempts per partner whose circuit is closed; each delivered attempt hands on the next.
+    Runs from beat; returns how many it enqueues (once the caller's transaction, if any,
+    commits)."""
     now = now or timezone.now()
-    due = list(
+    rows = list(
         # Same status list as the partial index `delivery_due`, so the planner can use it.
         Delivery.objects.filter(status__in=OPEN_STATUSES, next_attempt_at__lte=now)
         .filter(Q(in_flight_until__isnull=True) | Q(in_flight_until__lte=now))
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - _requeue_after()))
+        .exclude(partner__delivery_circuit__open_until__gt=now)
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "partner_id")[:limit]
     )
-    for delivery_id in due:
-        delivery_send.delay_on_commit(delivery_id)
+    share: dict[int, int] = {}
+    due = []
+    for delivery_id, partner_id in rows:
+        if share.get(partner_id, 0) < settings.WEBHOOK_PARTNER_CONCURRENCY:
+            share[partner_id] = share.get(partner_id, 0) + 1
+            due.append(delivery_id)
+    if due:
+        transaction.on_commit(lambda: deliveries_enqueue_safely(due, now))
     return len(due)
 
 
@@ -305,7 +417,7 @@ def delivery_retry(*, actor: User, delivery_id: int) -> Delivery:
             **previous,
         },
     )
-    delivery_send.delay_on_commit(delivery.pk)
+    transaction.on_commit(lambda: deliveries_enqueue_safely([delivery.pk]))
     return delivery
 
 

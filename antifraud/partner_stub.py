@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -67,7 +68,8 @@ class PartnerStub:
     `serve_forever()` in the calling one.
 
     Answers 400 to a request whose signature does not verify; `fail_status` to the first
-    `fail_first` requests that do; 204 to the rest.
+    `fail_first` requests that do; 204 to the rest — each after `delay` seconds, to stand in
+    for a slow partner.
     """
 
     def __init__(
@@ -80,8 +82,10 @@ class PartnerStub:
         fail_status: int = HTTPStatus.INTERNAL_SERVER_ERROR,
         record: Path | None = None,
         echo: Callable[[Received], None] | None = None,
+        delay: float = 0.0,
     ) -> None:
         self._webhook = Webhook(secret)
+        self.delay = delay
         self._lock = threading.Lock()
         self._failures_left = fail_first
         self.fail_status = fail_status
@@ -138,6 +142,8 @@ class PartnerStub:
                     out.write(entry.record_line() + "\n")
         if self.echo is not None:
             self.echo(entry)
+        if self.delay:
+            time.sleep(self.delay)
         return int(status)
 
     def accepted_ids(self) -> list[str]:

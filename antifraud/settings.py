@@ -400,6 +400,16 @@ WEBHOOK_RETRY_SCHEDULE = [
 ]
 WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=5.0)
 WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+# Attempts in flight to one partner at once: a slow partner holds at most this many worker
+# threads, whatever its backlog.
+WEBHOOK_PARTNER_CONCURRENCY = env.int("WEBHOOK_PARTNER_CONCURRENCY", default=2)
+# After this many failed attempts in a row, a partner's circuit opens: no attempt for
+# WEBHOOK_CIRCUIT_PAUSE seconds, doubling with each further failure, at most 30 minutes.
+WEBHOOK_CIRCUIT_FAILURES = env.int("WEBHOOK_CIRCUIT_FAILURES", default=5)
+WEBHOOK_CIRCUIT_PAUSE = env.float("WEBHOOK_CIRCUIT_PAUSE", default=30.0)
+# A delivery handed to the broker this many seconds ago and still not attempted is handed
+# over again by the sweep (its message was lost); until then it is not queued twice.
+WEBHOOK_REQUEUE_AFTER = env.float("WEBHOOK_REQUEUE_AFTER", default=60.0)
 
 # --- the domain's own settings ----------------------------------------------------------
 

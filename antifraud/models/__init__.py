@@ -1,7 +1,7 @@
 from antifraud.models.audit import AuditChain, AuditEvent
 from antifraud.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRecordError
 from antifraud.models.indicators import Indicator, MarketPrice
-from antifraud.models.outbox import Delivery, FeedHead
+from antifraud.models.outbox import Delivery, DeliveryCircuit, FeedHead
 from antifraud.models.subjects import (
     Category,
     IndicatorKind,
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "Delivery",
+    "DeliveryCircuit",
     "FeedHead",
     "ImmutableModel",
     "ImmutableQuerySet",

@@ -48,6 +48,9 @@ class Delivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set while a worker is sending it, so that the redelivery sweep leaves it alone.
     in_flight_until = models.DateTimeField(null=True, blank=True)
+    # When a task message was last handed to the broker for it; the sweep enqueues a row
+    # again only once that is long past (the message was lost), never while it waits.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     # The row's place in the partners' event feed, given by the feed's sequencer once the
@@ -102,3 +105,21 @@ class FeedHead(models.Model):
 
     def __str__(self) -> str:
         return f"event feed at {self.last_seq}"
+
+
+class DeliveryCircuit(models.Model):
+    """A partner's delivery health: consecutive failed attempts, and while its circuit is
+    open, no attempt is made until `open_until`. Its row is also what attempts to the
+    partner lock, briefly, to keep to the partner's share of concurrent attempts."""
+
+    partner = models.OneToOneField(
+        Partner, on_delete=models.PROTECT, primary_key=True, related_name="delivery_circuit"
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery circuit")
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.consecutive_failures} failures"

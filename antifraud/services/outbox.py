@@ -55,10 +55,9 @@ def outbox_write(
 def _send_after_commit(delivery_ids: list[int]) -> None:
     if not delivery_ids:
         return
-    from antifraud.tasks import delivery_send
+    from antifraud.delivery import deliveries_enqueue_safely
 
-    for delivery_id in delivery_ids:
-        delivery_send.delay_on_commit(delivery_id)
+    transaction.on_commit(lambda: deliveries_enqueue_safely(delivery_ids))
 
 
 FEED_BATCH = 2000

@@ -31,7 +31,7 @@ from antifraud.delivery import (
     webhook_body,
     webhook_headers,
 )
-from antifraud.models import Delivery
+from antifraud.models import Delivery, DeliveryCircuit
 from antifraud.partner_stub import PartnerStub
 from antifraud.services import outbox_write
 from antifraud.services.partners import partner_webhook_secret_rotate
@@ -355,8 +355,9 @@ def test_concurrent_attempts_send_once(start_stub, secret):
 
 
 def test_the_sweep_enqueues_exactly_the_due_rows_not_in_flight(
-    secret, enqueued, django_capture_on_commit_callbacks
+    secret, enqueued, django_capture_on_commit_callbacks, settings
 ):
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 5  # the partner's share is tested below
     partner = webhook_partner("http://127.0.0.1:9/webhooks", secret)
     # Every event also has a row for this partner, in the feed, never sent.
     PartnerFactory(slug="krisha", webhook_url="")
@@ -392,10 +393,33 @@ def test_the_sweep_enqueues_exactly_the_due_rows_not_in_flight(
         [rows["pending_due"], rows["retrying_due"], rows["worker_killed"]]
     )
 
+    # Queued rows are not queued again while their message waits in the broker...
     enqueued.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert deliveries_redeliver_due(now=now, limit=1) == 1
+        assert deliveries_redeliver_due(now=now) == 0
+    assert enqueued == []
+    # ...but once it has waited too long, the message was lost: queued again.
+    later = now + timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_redeliver_due(now=later, limit=1) == 1
     assert enqueued == [rows["worker_killed"]], "the longest overdue first"
+
+
+def test_the_sweep_gives_each_partner_its_share(
+    secret, enqueued, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 2
+    slow = webhook_partner("http://127.0.0.1:9/webhooks", secret, slug="slow")
+    other = webhook_partner("http://127.0.0.1:9/webhooks", secret, slug="other")
+    for _ in range(5):
+        pending_delivery(slow)
+    pending_delivery(other)
+    enqueued.clear()  # outbox_write queues them; the test wants the sweep's view
+    Delivery.objects.update(enqueued_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_redeliver_due() == 2 + 2  # two of each partner's due rows
+    partners = dict(Delivery.objects.filter(pk__in=enqueued).values_list("pk", "partner_id"))
+    assert sorted(partners.values()) == sorted([slow.pk, slow.pk, other.pk, other.pk])
 
 
 def test_the_sweep_enqueues_nothing_before_commit(
@@ -521,3 +545,57 @@ def test_the_command_serves_until_interrupted(secret, tmp_path):
     assert "stopped" in out
     [entry] = [json.loads(x) for x in record.read_text().splitlines()]
     assert entry["webhook_id"] == "msg_cli" and entry["verified"] is True
+
+
+# --- partners isolated from each other ------------------------------------------------------
+
+
+def test_a_partner_with_its_share_in_flight_waits_and_others_do_not(
+    start_stub, secret, enqueued, settings
+):
+    settings.WEBHOOK_PARTNER_CONCURRENCY = 1
+    slow = webhook_partner(start_stub(secret).url, secret, slug="slow")
+    fast = webhook_partner(start_stub(secret).url, secret, slug="fast")
+    first, second = pending_delivery(slow), pending_delivery(slow)
+    other = pending_delivery(fast)
+    # The slow partner's first event is being sent (a worker holds it).
+    assert isinstance(delivery_module._claim(first.pk, timezone.now()), delivery_module._Claim)
+    assert delivery_attempt(delivery_id=second.pk) == "skipped:partner_busy"
+    second.refresh_from_db()
+    assert second.attempts == 0 and second.enqueued_at is None  # left for later, uncounted
+    assert second.next_attempt_at > timezone.now()
+    # Another partner is not held up by it.
+    assert delivery_attempt(delivery_id=other.pk) == "delivered"
+
+
+def test_a_delivered_attempt_hands_on_the_partners_next_row(start_stub, secret, enqueued):
+    partner = webhook_partner(start_stub(secret).url, secret)
+    first, second = pending_delivery(partner), pending_delivery(partner)
+    Delivery.objects.update(enqueued_at=None)  # as if their messages were lost
+    enqueued.clear()
+    assert delivery_attempt(delivery_id=first.pk) == "delivered"
+    assert enqueued == [second.pk]
+
+
+def test_a_failing_partner_is_paused_and_resumed(start_stub, secret, enqueued, settings):
+    settings.WEBHOOK_CIRCUIT_FAILURES = 3
+    settings.WEBHOOK_CIRCUIT_PAUSE = 60
+    stub = start_stub(secret, fail_first=3)
+    partner = webhook_partner(stub.url, secret)
+    rows = [pending_delivery(partner) for _ in range(4)]
+    for row in rows[:3]:
+        assert delivery_attempt(delivery_id=row.pk) == "retrying"
+    circuit = DeliveryCircuit.objects.get(partner=partner)
+    assert circuit.consecutive_failures == 3
+    assert circuit.open_until > timezone.now() + timedelta(seconds=50)
+    # While open, nothing is sent to the partner, and the row waits for the pause's end.
+    assert delivery_attempt(delivery_id=rows[3].pk) == "skipped:partner_paused"
+    rows[3].refresh_from_db()
+    assert rows[3].next_attempt_at == circuit.open_until and rows[3].attempts == 0
+    # The pause over, the partner answers again: the circuit closes.
+    DeliveryCircuit.objects.filter(partner=partner).update(open_until=timezone.now())
+    Delivery.objects.filter(pk=rows[3].pk).update(next_attempt_at=timezone.now())
+    assert delivery_attempt(delivery_id=rows[3].pk) == "delivered"
+    circuit.refresh_from_db()
+    assert (circuit.consecutive_failures, circuit.open_until) == (0, None)
+    assert len(stub.received) == 4  # three failures and one success, nothing while paused

@@ -44,6 +44,13 @@ class Command(BaseCommand):
             "--status", type=int, default=500, help="status of those failures (default 500)"
         )
         parser.add_argument(
+            "--delay",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="answer every request this many seconds late, as a slow partner does",
+        )
+        parser.add_argument(
             "--record",
             type=Path,
             metavar="PATH",
@@ -79,6 +86,7 @@ class Command(BaseCommand):
                 fail_first=options["fail_first"],
                 fail_status=options["status"],
                 echo=self._print,
+                delay=max(0.0, options["delay"]),
             )
         except (EmptyWebhookSecretError, binascii.Error, ValueError) as exc:
             raise CommandError(f"the secret is not valid base64 after whsec_ ({exc})") from exc
