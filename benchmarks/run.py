@@ -207,6 +207,7 @@ def main() -> None:
         )
         results.update(json.loads(claims))
         results.update(json.loads(run([PYTHON, "-m", "benchmarks.uploads"], env)))
+        results.update(json.loads(run([PYTHON, "-m", "benchmarks.isolation"], env)))
     finally:
         if server is not None:
             server.terminate()
