@@ -103,6 +103,22 @@ def subjects_lock(subject_ids: Iterable[int | None]) -> dict[int, Subject]:
     }
 
 
+def cases_lock(case_id: int, ring_subject_ids: Iterable[int]) -> None:
+    """Lock the case and the open cases of the ring's subjects, all in id order, before any
+    subject: decisions over overlapping cases then take turns instead of each holding what
+    the other waits for. (Locking a row again later in the transaction does not wait.)"""
+    ring = [i for i in ring_subject_ids if i]
+    scope = Q(pk=case_id)
+    if ring:
+        scope |= Q(subject_id__in=ring) & ~Q(status=Case.Status.DECIDED)
+    list(
+        Case.objects.select_for_update(of=("self",))
+        .filter(scope)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _fresh(subject: Subject, locked: dict[int, Subject]) -> Subject:
     """The locked row of `subject`, its account the locked row too."""
     fresh = locked[subject.pk]
@@ -489,6 +505,7 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
     """Decide the case the actor holds (and, for a ring, the linked subjects chosen)."""
     if not access.may(actor, "reviews.add_decision"):
         raise NotAllowed("your role cannot decide cases")
+    cases_lock(case_id, request.ring_subject_ids)
     case = access.visible_or_404(
         actor,
         Case.objects.select_for_update(of=("self",)).select_related(
@@ -589,6 +606,7 @@ def _locked_proposal(actor: User, proposal_id: int) -> DecisionProposal:
 @transaction.atomic
 def decision_proposal_approve(*, actor: User, proposal_id: int) -> list[Decision]:
     proposal = _locked_proposal(actor, proposal_id)
+    cases_lock(proposal.case_id, proposal.ring_subject_ids)
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("subject__partner", "subject__account")

@@ -73,3 +73,43 @@ def test_two_moderators_blocking_one_account_at_once(kolesa):
         assert events.count() == 1, trial  # the test has one active partner
         account.refresh_from_db()
         assert account.status == Subject.Status.BLOCKED
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_rings_over_each_others_cases_never_deadlock(kolesa):
+    """Each moderator decides a ring that takes in the other's case: whatever the timing,
+    each gets a decision or a clean refusal — never a deadlock."""
+    first = UserFactory(username="hub.a", partner=None, role=Role.MODERATOR)
+    second = UserFactory(username="hub.b", partner=None, role=Role.MODERATOR)
+    policy = Policy.objects.get(code="fake-rental", is_current=True)
+    for trial in range(10):
+        phone = f"+7701555{trial:04d}"
+        cases = [listing_case(kolesa, phone=phone) for _ in range(2)]
+        services.case_claim(actor=first, case_id=cases[0].pk)
+        services.case_claim(actor=second, case_id=cases[1].pk)
+        requests = [
+            DecisionRequest(
+                action="remove_listing",
+                policy_id=policy.pk,
+                statement_of_reasons="Одно кольцо, одни и те же контакты.",
+                ring_subject_ids=(other.subject_id,),
+            )
+            for other in (cases[1], cases[0])
+        ]
+        start = threading.Barrier(2)
+        outcomes: dict[str, object] = {}
+        threads = [
+            threading.Thread(target=decide, args=(user, case.pk, request, start, outcomes))
+            for user, case, request in zip((first, second), cases, requests, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        unexpected = {
+            name: outcome
+            for name, outcome in outcomes.items()
+            if outcome != "decided" and not isinstance(outcome, DecisionRefused)
+        }
+        assert not unexpected, (trial, unexpected)
+        assert len(outcomes) == 2, (trial, outcomes)
