@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import Partner, User
 from antifraud.models import AuditChain, AuditEvent
+from antifraud.sequencing import in_batches, sequencer_head
 
 GENESIS_HASH = "0" * 64
 CHAIN_BATCH = 2000
@@ -161,14 +162,9 @@ def _content_hash(event: AuditEvent, prev_hash: str, labels: dict[int, str]) -> 
 
 def _chain_batch(batch: int) -> int:
     with transaction.atomic():
-        # Only sequencers lock the head; a second one skips rather than waits.
-        head = AuditChain.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        head = sequencer_head(AuditChain, last_hash=GENESIS_HASH, last_seq=0)
         if head is None:
-            if AuditChain.objects.filter(pk=1).exists():
-                return 0  # another sequencer holds it
-            head = AuditChain.objects.create(pk=1, last_hash=GENESIS_HASH, last_seq=0)
-        # Committed events only: this transaction cannot see the others' uncommitted rows,
-        # so the chain follows the order in which events became visible.
+            return 0  # another sequencer is at work
         pending = list(AuditEvent.objects.filter(seq__isnull=True).order_by("pk")[:batch])
         if not pending:
             return 0
@@ -197,14 +193,7 @@ def _chain_batch(batch: int) -> int:
 def audit_chain_extend(*, batch: int = CHAIN_BATCH, max_events: int | None = None) -> int:
     """Chain the committed, unchained events, oldest first, in batches (one transaction
     each). Returns how many were chained. Safe to run concurrently and repeatedly."""
-    total = 0
-    while max_events is None or total < max_events:
-        size = batch if max_events is None else min(batch, max_events - total)
-        done = _chain_batch(size)
-        total += done
-        if done < size:
-            break
-    return total
+    return in_batches(_chain_batch, batch, max_events)
 
 
 # --- verification -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from accounts.models import Partner
 from antifraud.models import Delivery, FeedHead, Indicator, Subject
 from antifraud.outbox import event_payload, webhook_id_new
+from antifraud.sequencing import in_batches, sequencer_head
 
 
 def outbox_write(
@@ -65,14 +66,9 @@ FEED_BATCH = 2000
 
 def _feed_batch(batch: int) -> int:
     with transaction.atomic():
-        # Only the feed's sequencer locks the head; a second one skips rather than waits.
-        head = FeedHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        head = sequencer_head(FeedHead, last_seq=0)
         if head is None:
-            if FeedHead.objects.filter(pk=1).exists():
-                return 0  # another sequencer holds it
-            head = FeedHead.objects.create(pk=1, last_seq=0)
-        # Committed rows only: this transaction cannot see the others' uncommitted rows, so
-        # places follow the order in which rows became visible.
+            return 0  # another sequencer is at work
         ids = list(
             Delivery.objects.filter(feed_seq__isnull=True)
             .order_by("pk")
@@ -95,9 +91,4 @@ def feed_extend(*, batch: int = FEED_BATCH) -> int:
     """Give the committed outbox rows that have none their place in the partners' feed, in
     the order found, in batches (one transaction each). Run by beat every few seconds; safe
     to run concurrently and repeatedly. Returns how many rows got a place."""
-    total = 0
-    while True:
-        done = _feed_batch(batch)
-        total += done
-        if done < batch:
-            return total
+    return in_batches(_feed_batch, batch)
