@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "antifraud.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes requires: it turns locked-out sign-ins into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -53,6 +54,8 @@ class DecisionForm(forms.Form):
         required=False,
     )
     ring = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    # A fresh mark each time the form is drawn; sending the same form twice records once.
+    attempt = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self, *args, identifiers: list[SubjectIdentifier], linked_ids: list[int], **kwargs
@@ -64,6 +67,7 @@ class DecisionForm(forms.Form):
         ring.choices = [(i, str(i)) for i in linked_ids]
         if not self.is_bound:
             self.fields["gray_days"].initial = settings.GRAY_LIST_DAYS
+            self.fields["attempt"].initial = uuid.uuid4()
         for identifier in identifiers:
             self.fields[f"indicator_{identifier.pk}"] = forms.ChoiceField(
                 choices=LIST_CHOICES, required=False, label=identifier.display or identifier.value
@@ -107,6 +111,7 @@ class DecisionForm(forms.Form):
             indicators=choices,
             gray_days=data.get("gray_days"),
             ring_subject_ids=tuple(data.get("ring") or ()),
+            attempt=data.get("attempt"),
         )
 
 

@@ -235,6 +235,9 @@ class Decision(ImmutableModel):
     )
     # Decisions applied together to a ring share this id.
     batch_id = models.UUIDField(_("ring decision"), null=True, blank=True, db_index=True)
+    # The mark of the form that asked for this decision (on the main decision only): the
+    # same form sent again finds it instead of deciding twice.
+    attempt = models.UUIDField(null=True, blank=True, editable=False)
     listed_indicators = models.ManyToManyField(
         Indicator, related_name="listing_decisions", blank=True
     )
@@ -267,6 +270,11 @@ class Decision(ImmutableModel):
             ),
             models.CheckConstraint(
                 condition=~Q(statement_of_reasons=""), name="decision_states_reasons"
+            ),
+            models.UniqueConstraint(
+                fields=["attempt"],
+                condition=Q(attempt__isnull=False),
+                name="decision_attempt_once",
             ),
         ]
         indexes = [
@@ -321,6 +329,8 @@ class DecisionProposal(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
+    # The mark of the form that proposed it, as on Decision.
+    attempt = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = VisibleQuerySet.as_manager()
 
@@ -342,6 +352,11 @@ class DecisionProposal(models.Model):
                 condition=Q(status="pending", reviewed_by__isnull=True)
                 | (~Q(status="pending") & Q(reviewed_by__isnull=False, reviewed_at__isnull=False)),
                 name="proposal_review_recorded",
+            ),
+            models.UniqueConstraint(
+                fields=["attempt"],
+                condition=Q(attempt__isnull=False),
+                name="proposal_attempt_once",
             ),
         ]
 

@@ -254,16 +254,8 @@ class EventsQuerySerializer(serializers.Serializer):
         required=False,
         min_value=1,
         max_value=1000,
-        help_text="Events per page (default 100).",
+        help_text="Events per page, 1 to 1,000 (default 100).",
     )
-
-    def validate_limit(self, value: int) -> int:
-        if value > settings.API_EVENTS_PAGE_MAX:
-            raise serializers.ValidationError(
-                f"Ensure this value is less than or equal to {settings.API_EVENTS_PAGE_MAX}.",
-                code="max_value",
-            )
-        return value
 
 
 class EventSerializer(serializers.Serializer):

@@ -6,8 +6,6 @@ antifraud.services and antifraud.detection. Every view sees only the calling par
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +20,8 @@ from rest_framework.views import APIView
 
 from antifraud.access import public_page
 from antifraud.api.authentication import PartnerClient
-from antifraud.api.errors import InvalidCursor, TooManyItems, error_body
+from antifraud.api.errors import TooManyItems, error_body
+from antifraud.api.paging import cursor_decode, cursor_encode, limit_read
 from antifraud.api.parsers import ApiJSONParser
 from antifraud.api.schema import ApiKeyScheme  # noqa: F401 - registers the security scheme
 from antifraud.api.serializers import (
@@ -316,26 +315,12 @@ LEGACY_CURSOR_VERSION = "ev1"
 
 def event_cursor(place: int) -> str:
     """An opaque, stable cursor for a place in the partner's feed."""
-    return base64.urlsafe_b64encode(f"{CURSOR_VERSION}:{place}".encode()).decode().rstrip("=")
-
-
-CURSOR_MAX_LENGTH = 64
-ROW_ID_MAX = 2**63 - 1
+    return cursor_encode(CURSOR_VERSION, place)
 
 
 def event_cursor_read(cursor: str) -> tuple[str, int]:
     """The cursor's version and number, or InvalidCursor."""
-    try:
-        if len(cursor) > CURSOR_MAX_LENGTH:
-            raise ValueError("too long")
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        version, _, number = text.partition(":")
-        known = (CURSOR_VERSION, LEGACY_CURSOR_VERSION)
-        if version not in known or not number.isdigit() or int(number) > ROW_ID_MAX:
-            raise ValueError(cursor)
-        return version, int(number)
-    except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise InvalidCursor() from exc
+    return cursor_decode(cursor, (CURSOR_VERSION, LEGACY_CURSOR_VERSION))
 
 
 class EventListApi(PartnerApiView):
@@ -391,11 +376,13 @@ class EventListApi(PartnerApiView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = EventsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        after_cursor = query.validated_data.get("after") or event_cursor(0)
+        # EventsQuerySerializer describes the parameters in the schema; the paging
+        # convention shared with every list reads them.
+        limit = limit_read(
+            request, default=EVENTS_PAGE_DEFAULT, maximum=settings.API_EVENTS_PAGE_MAX
+        )
+        after_cursor = request.query_params.get("after") or event_cursor(0)
         version, after = event_cursor_read(after_cursor)
-        limit = query.validated_data.get("limit", EVENTS_PAGE_DEFAULT)
         feed = Delivery.objects.visible_to(self.client)
         if version == LEGACY_CURSOR_VERSION:  # a row's id: the place of the last row up to it
             after = (

@@ -3,7 +3,6 @@ the views validate each report on its own and shape the answers."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -15,17 +14,16 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from antifraud.api.authentication import PartnerClient
-from antifraud.api.errors import InvalidCursor, TooManyItems, flatten_errors
+from antifraud.api.errors import TooManyItems, flatten_errors
+from antifraud.api.paging import NewestFirstPagination
 from antifraud.api.views import (
     BODY_ERRORS,
     COMMON_ERRORS,
-    ROW_ID_MAX,
     PartnerApiView,
     error_response,
 )
@@ -217,55 +215,8 @@ def cases_for_api(client: PartnerClient) -> QuerySet[Case]:
     )
 
 
-_BASE64 = re.compile(r"[A-Za-z0-9+/]{1,200}={0,2}")
-
-
-class CaseCursorPagination(CursorPagination):
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-    # Newest first, on a column that never changes, so that pages never shift.
-    ordering = "-id"
-
-    def get_page_size(self, request: Request) -> int:
-        """`limit` between 1 and max_page_size, or a 400: DRF silently ignores a bad one."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
-            )
-        return int(raw)
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            if parameter["name"] == self.page_size_query_param:
-                parameter["description"] = (
-                    f"Cases per page, 1 to {self.max_page_size} (default {self.page_size})."
-                )
-                parameter["schema"] = {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": self.max_page_size,
-                }
-        return parameters
-
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        """DRF's decoding, stricter: DRF ignores characters outside base64 and hands any
-        position to the database, where one that is not a row id is a 500."""
-        encoded = request.query_params.get(self.cursor_query_param)
-        if encoded is not None and not _BASE64.fullmatch(encoded):
-            raise InvalidCursor()
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound as exc:
-            raise InvalidCursor() from exc
-        position = str(cursor.position) if cursor and cursor.position is not None else None
-        if position is not None and (not position.isdigit() or int(position) > ROW_ID_MAX):
-            raise InvalidCursor()
-        return cursor
+class CasePagination(NewestFirstPagination):
+    kind = "cs1"
 
 
 @extend_schema_view(
@@ -276,7 +227,8 @@ class CaseCursorPagination(CursorPagination):
         description=(
             "Your cases, newest first, with the subject, status, scheme, risk score and the "
             "current decision (with the appeal link for your user and the appeal's state). "
-            "Paginated by cursor: follow `next`."
+            "Paged as the whole API is: pass the `next` of a page as `after` for the "
+            "following one while `has_more` is true."
         ),
         responses={
             200: CaseSerializer(many=True),
@@ -304,7 +256,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     required_permission = "reviews.view_case"
     serializer_class = CaseSerializer
     filterset_class = PartnerCaseFilter
-    pagination_class = CaseCursorPagination
+    pagination_class = CasePagination
     lookup_url_kwarg = "id"
     queryset = Case.objects.none()  # for the schema; get_queryset scopes to the partner
 

@@ -20,7 +20,7 @@ from accounts.models import User
 from antifraud import access
 from antifraud import services as core
 from antifraud.audit import audit_record
-from antifraud.errors import DomainError, NotAllowed
+from antifraud.errors import DomainError, InvalidInput, NotAllowed
 from antifraud.models import Delivery, Indicator, Signal, Subject, SubjectIdentifier
 from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
 from antifraud.selectors import subjects_linked_to
@@ -59,12 +59,17 @@ class DecisionRequest:
     indicators: tuple[IndicatorChoice, ...] = ()
     gray_days: int | None = None
     ring_subject_ids: tuple[int, ...] = ()
+    # The form's mark: sent again (after an answer that never arrived), it finds what it
+    # recorded the first time instead of deciding again.
+    attempt: uuid.UUID | None = None
 
 
 @dataclass
 class DecisionOutcome:
     decisions: list[Decision] = field(default_factory=list)
     proposal: DecisionProposal | None = None
+    # True when this request had already been recorded, and nothing new was written.
+    replayed: bool = False
 
     @property
     def pending(self) -> bool:
@@ -430,6 +435,7 @@ def _apply(
     decided_by: User,
     approved_by: User | None,
     evidence: dict[str, Any],
+    attempt: uuid.UUID | None = None,
 ) -> list[Decision]:
     now = timezone.now()
     batch_id = uuid.uuid4() if len(targets) > 1 else None
@@ -454,6 +460,7 @@ def _apply(
             if is_main
             else evidence_from_detail(case_detail(case), captured_at=now),
             batch_id=batch_id,
+            attempt=attempt if is_main else None,
         )
         listed = (
             _list_indicators(
@@ -513,6 +520,9 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
         ),
         case_id,
     )
+    replay = _recorded_attempt(actor, case, request.attempt)
+    if replay is not None:
+        return replay
     if case.status == Case.Status.DECIDED:
         # Most often the same form sent again after an answer that did not arrive.
         latest = case.decisions.select_related("decided_by").order_by("-decided_at").first()
@@ -553,6 +563,7 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
             ring_subject_ids=[t.subject.pk for t in targets[1:]],
             reasons=reasons,
             evidence=evidence,
+            attempt=request.attempt,
         )
         case.status = Case.Status.AWAITING_APPROVAL
         case.claimed_by = None
@@ -580,8 +591,43 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
         decided_by=actor,
         approved_by=None,
         evidence=evidence,
+        attempt=request.attempt,
     )
     return DecisionOutcome(decisions=decisions)
+
+
+def _recorded_attempt(actor: User, case: Case, attempt: uuid.UUID | None) -> DecisionOutcome | None:
+    """What this actor's form with this mark already recorded on this case, if anything."""
+    if attempt is None:
+        return None
+    main = Decision.objects.filter(attempt=attempt).first()
+    proposal = DecisionProposal.objects.filter(attempt=attempt).first()
+    if (main is not None and (main.case_id, main.decided_by_id) != (case.pk, actor.pk)) or (
+        proposal is not None and (proposal.case_id, proposal.proposed_by_id) != (case.pk, actor.pk)
+    ):
+        raise InvalidInput("this form was already used for another decision: reload the case")
+    if main is not None:
+        ring = (
+            list(Decision.objects.filter(batch_id=main.batch_id).order_by("pk"))
+            if main.batch_id
+            else [main]
+        )
+        ring.sort(key=lambda d: d.pk != main.pk)
+        return DecisionOutcome(decisions=ring, replayed=True)
+    if proposal is not None:
+        return DecisionOutcome(proposal=proposal, replayed=True)
+    return None
+
+
+def decision_attempt_outcome(*, actor: User, case_id: int, attempt: uuid.UUID) -> str:
+    """Whether the actor's form with this mark took effect on the case: "decided",
+    "proposed" (waiting for approval) or "none". Asked after the database failed during a
+    decision, on a fresh connection; it raises if the database is still away."""
+    case = access.visible_or_404(actor, Case.objects.all(), case_id)
+    outcome = _recorded_attempt(actor, case, attempt)
+    if outcome is None:
+        return "none"
+    return "proposed" if outcome.pending else "decided"
 
 
 def _locked_proposal(actor: User, proposal_id: int) -> DecisionProposal:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,8 +44,11 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_OUTCOME = gettext_lazy(
     "The database could not be reached, so it is not known whether your decision was "
-    "recorded. Open the case again: its history shows the decision if it was. Sending the "
-    "same decision twice never records it twice."
+    "recorded. Sending this same form again is safe: it is recorded once, however often it "
+    "is sent."
+)
+NOT_RECORDED = gettext_lazy(
+    "The database failed and your decision was not recorded. Send it again when you are ready."
 )
 
 
@@ -286,23 +290,16 @@ def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
                 )
             except DatabaseError:
                 logger.warning("deciding case %s failed in the database", case.pk, exc_info=True)
-                return HttpResponse(UNKNOWN_OUTCOME, status=503, content_type="text/plain")
-            if outcome.pending:
-                messages.warning(
+                state = _attempt_state(request, case, form.cleaned_data.get("attempt"))
+                if state not in ("decided", "proposed"):
+                    return _decision_unsure(request, case, recorded=state)
+                messages.success(
                     request,
-                    _("Case %(id)s waits for a second moderator's approval before it takes effect.")
+                    _("Case %(id)s: the database failed after your decision, and it was recorded.")
                     % {"id": case.pk},
                 )
             else:
-                messages.success(
-                    request,
-                    _("Case %(id)s decided: %(action)s, %(count)s decision(s).")
-                    % {
-                        "id": case.pk,
-                        "action": outcome.decisions[0].get_action_display(),
-                        "count": len(outcome.decisions),
-                    },
-                )
+                _say_decided(request, case, outcome)
     except DomainError as error:
         raise_for_page(error)
         case.refresh_from_db()
@@ -318,6 +315,68 @@ def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
         logger.warning("no next case after deciding case %s", case.pk, exc_info=True)
         following = None
     return _show_next(request, following, queue)
+
+
+def _say_decided(request: StaffRequest, case: Case, outcome: services.DecisionOutcome) -> None:
+    if outcome.replayed:
+        messages.info(
+            request, _("Case %(id)s: this decision had already been recorded.") % {"id": case.pk}
+        )
+    elif outcome.pending:
+        messages.warning(
+            request,
+            _("Case %(id)s waits for a second moderator's approval before it takes effect.")
+            % {"id": case.pk},
+        )
+    else:
+        messages.success(
+            request,
+            _("Case %(id)s decided: %(action)s, %(count)s decision(s).")
+            % {
+                "id": case.pk,
+                "action": outcome.decisions[0].get_action_display(),
+                "count": len(outcome.decisions),
+            },
+        )
+
+
+def _attempt_state(request: StaffRequest, case: Case, attempt: uuid.UUID | None) -> str:
+    """After the database failed mid-decision: did the form take effect? Asked on a fresh
+    connection; "unknown" while the database is still away."""
+    if attempt is None:
+        return "unknown"
+    if not connection.in_atomic_block:
+        connection.close()
+    try:
+        return services.decision_attempt_outcome(
+            actor=request.user, case_id=case.pk, attempt=attempt
+        )
+    except DatabaseError:
+        logger.warning("the outcome of deciding case %s is unknown", case.pk, exc_info=True)
+        return "unknown"
+
+
+def _decision_unsure(request: StaffRequest, case: Case, *, recorded: str) -> HttpResponse:
+    """Say plainly whether the decision took effect, and offer to send the same form again.
+    Drawn from the request alone: the database may still be away."""
+    fields = [
+        (name, value)
+        for name in request.POST
+        if name != "csrfmiddlewaretoken"
+        for value in request.POST.getlist(name)
+    ]
+    response = render(
+        request,
+        "reviews/_decision_unsure.html",
+        {
+            "case_id": case.pk,
+            "message": NOT_RECORDED if recorded == "none" else UNKNOWN_OUTCOME,
+            "fields": fields,
+        },
+        status=503,
+    )
+    response["Retry-After"] = "5"
+    return response
 
 
 @staff_page("reviews.view_case")

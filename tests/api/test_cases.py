@@ -161,35 +161,47 @@ def test_invalid_filters(api, kolesa, params, path):
     assert body["code"] == "invalid" and path in body["errors"]
 
 
-def test_cursor_pagination(api, kolesa):
+def test_paging_after_the_next_cursor(api, kolesa):
     cases = [listing_case(kolesa) for _ in range(5)]
     first = api.get(URL, {"limit": 2}).json()
     assert [c["id"] for c in first["results"]] == [cases[4].pk, cases[3].pk]
-    second = api.get(first["next"]).json()
+    assert first["has_more"] is True
+    second = api.get(URL, {"limit": 2, "after": first["next"]}).json()
     assert [c["id"] for c in second["results"]] == [cases[2].pk, cases[1].pk]
-    third = api.get(second["next"]).json()
+    third = api.get(URL, {"limit": 2, "after": second["next"]}).json()
     assert [c["id"] for c in third["results"]] == [cases[0].pk]
-    assert third["next"] is None
+    assert third["has_more"] is False
+    # Past the end: nothing, and a cursor to keep, as the event feed answers.
+    end = api.get(URL, {"after": third["next"]}).json()
+    assert end == {"results": [], "next": third["next"], "has_more": False}
 
 
-def _cursor(querystring: str) -> str:
-    return base64.b64encode(querystring.encode()).decode()
+def test_an_empty_list_still_gives_a_cursor(api, kolesa):
+    body = api.get(URL).json()
+    assert body["results"] == [] and body["has_more"] is False
+    assert api.get(URL, {"after": body["next"]}).status_code == 200
+
+
+def test_the_old_cursor_parameter_is_refused_rather_than_ignored(api, kolesa):
+    response = api.get(URL, {"cursor": "cD0x"})
+    assert response.status_code == 400
+    assert "after" in response.json()["errors"]["cursor"][0]["message"]
 
 
 @pytest.mark.parametrize(
-    "cursor",
+    "after",
     [
-        "garbage",
+        "garbage!",
         "%%%",
         "é",
-        _cursor("p=abc"),
-        _cursor("p=" + "9" * 30),
-        _cursor("o=-1"),
-        _cursor("r=x"),
+        base64.urlsafe_b64encode(b"cs1:abc").decode(),
+        base64.urlsafe_b64encode(b"cs1:" + b"9" * 30).decode(),
+        base64.urlsafe_b64encode(b"ev2:5").decode(),  # another list's cursor
+        "x" * 100,
     ],
 )
-def test_a_malformed_cursor(api, kolesa, cursor):
-    response = api.get(URL, {"cursor": cursor})
+def test_a_malformed_cursor(api, kolesa, after):
+    response = api.get(URL, {"after": after})
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
 

@@ -99,13 +99,11 @@ def test_a_malformed_cursor(api, after):
     assert response.json()["code"] == "invalid_cursor"
 
 
-@pytest.mark.parametrize(
-    ("limit", "code"), [("0", "min_value"), ("1001", "max_value"), ("many", "invalid")]
-)
-def test_the_limit(api, limit, code):
+@pytest.mark.parametrize("limit", ["0", "1001", "many", "-1", "٣"])
+def test_the_limit(api, limit):
     response = api.get(URL, {"limit": limit})
     assert response.status_code == 400
-    assert response.json()["errors"]["limit"][0]["code"] == code
+    assert response.json()["errors"]["limit"][0]["code"] == "invalid"
 
 
 def test_the_page_size_default_and_maximum(api, kolesa, settings):

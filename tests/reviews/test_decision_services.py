@@ -411,3 +411,71 @@ def test_statement_prefill_fills_the_subject_in(held):
     text = services.statement_prefill(policy("fake-rental"), held.subject, "ru")
     assert held.subject.title in text and "Kolesa.kz" in text
     assert "{title}" not in text
+
+
+def test_the_same_ring_decision_sent_twice_is_recorded_once(held, moderator, kolesa):
+    import uuid
+
+    members = ring_members(kolesa, 2)
+    request = request_for(
+        "remove_listing",
+        "fake-photos",
+        ring_subject_ids=tuple(m.pk for m in members),
+        attempt=uuid.uuid4(),
+    )
+    first = services.decision_record(actor=moderator, case_id=held.pk, request=request)
+    deliveries, events = Delivery.objects.count(), AuditEvent.objects.count()
+    again = services.decision_record(actor=moderator, case_id=held.pk, request=request)
+    assert again.replayed and not first.replayed
+    assert [d.pk for d in again.decisions] == [d.pk for d in first.decisions]
+    assert again.decisions[0].case_id == held.pk  # the main decision first
+    assert Decision.objects.count() == 3
+    assert (Delivery.objects.count(), AuditEvent.objects.count()) == (deliveries, events)
+
+
+def test_the_same_proposal_sent_twice_waits_once(held, moderator, kolesa, settings):
+    import uuid
+
+    settings.SECOND_APPROVAL_RING_SIZE = 2
+    members = ring_members(kolesa, 2)
+    request = request_for(
+        "remove_listing",
+        "fake-photos",
+        ring_subject_ids=tuple(m.pk for m in members),
+        attempt=uuid.uuid4(),
+    )
+    first = services.decision_record(actor=moderator, case_id=held.pk, request=request)
+    again = services.decision_record(actor=moderator, case_id=held.pk, request=request)
+    assert first.pending and again.pending and again.replayed
+    assert again.proposal.pk == first.proposal.pk
+    assert DecisionProposal.objects.count() == 1
+    assert (
+        services.decision_attempt_outcome(actor=moderator, case_id=held.pk, attempt=request.attempt)
+        == "proposed"
+    )
+
+
+def test_another_moderators_mark_is_not_theirs_to_replay(held, moderator, kolesa):
+    import uuid
+
+    from antifraud.errors import InvalidInput
+
+    attempt = uuid.uuid4()
+    services.decision_record(
+        actor=moderator,
+        case_id=held.pk,
+        request=request_for("remove_listing", "fake-photos", attempt=attempt),
+    )
+    other = UserFactory(partner=kolesa, role=Role.MODERATOR)
+    second = listing_case(kolesa)
+    services.case_claim(actor=other, case_id=second.pk)
+    with pytest.raises(InvalidInput):
+        services.decision_record(
+            actor=other,
+            case_id=second.pk,
+            request=request_for("remove_listing", "fake-photos", attempt=attempt),
+        )
+    assert (
+        services.decision_attempt_outcome(actor=other, case_id=second.pk, attempt=uuid.uuid4())
+        == "none"
+    )
