@@ -305,10 +305,11 @@ def deliveries_enqueue(delivery_ids: list[int], now: datetime) -> int:
         )
         if not queued:
             continue  # already queued meanwhile
-        if delivery_send.delay_or_log(delivery_id):
-            handed += 1
-        else:
+        if not delivery_send.delay_or_log(delivery_id):
+            # The broker is away: the rest would be refused too; all wait for the sweep.
             Delivery.objects.filter(pk=delivery_id).update(enqueued_at=None)
+            break
+        handed += 1
     return handed
 
 

@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 AUDIT_CHAIN_INTERVAL_SECONDS = env.float("AUDIT_CHAIN_INTERVAL_SECONDS", default=2.0)
 # How often committed outbox rows get their place in the partners' event feed.
 EVENTS_FEED_INTERVAL_SECONDS = env.float("EVENTS_FEED_INTERVAL_SECONDS", default=2.0)
+# How often beat re-enqueues deliveries that are due and not in flight.
+DELIVERIES_SWEEP_INTERVAL_SECONDS = env.float("DELIVERIES_SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "feed-extend": {
         "task": "antifraud.tasks.feed_extend",
@@ -239,7 +241,7 @@ CELERY_BEAT_SCHEDULE = {
     # restart or a killed worker only delays an event, never loses it.
     "deliveries-redeliver-due": {
         "task": "antifraud.tasks.deliveries_redeliver_due",
-        "schedule": 15.0,
+        "schedule": DELIVERIES_SWEEP_INTERVAL_SECONDS,
     },
 }
 

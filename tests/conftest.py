@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.roles import Role
+from antifraud.queueing import broker_pause_reset
 from tests import factories
 
 # Fixtures shared by several test modules.
@@ -50,6 +51,8 @@ def _isolated_state(settings, tmp_path: Path) -> None:
             "LOCATION": str(tmp_path),
         }
     }
+    # A broker refusal in one test must not keep the next from enqueueing.
+    broker_pause_reset()
 
 
 @pytest.fixture

@@ -245,3 +245,18 @@ def test_a_page_asked_for_while_the_database_is_away_is_a_plain_503(client, mode
     assert "cannot reach its database" in page.content.decode()
     assert fragment.status_code == 503 and fragment["HX-Reswap"] == "afterbegin"
     assert fragment.content.decode().startswith('<div class="message error" role="alert">')
+
+
+def test_after_one_refusal_the_broker_is_left_alone_for_a_moment(broker_down, monkeypatch):
+    """With Redis down each attempt costs time; a decision writes a row per partner."""
+    from antifraud import queueing
+    from antifraud.tasks import delivery_send
+
+    assert delivery_send.delay_or_log(1) is False
+    assert delivery_send.delay_or_log(2) is False
+    assert broker_down == ["antifraud.tasks.delivery_send"]  # offered once, not twice
+    monkeypatch.setattr(queueing, "BROKER_PAUSE_SECONDS", 0.0)
+    queueing.broker_pause_reset()
+    assert delivery_send.delay_or_log(3) is False
+    assert delivery_send.delay_or_log(4) is False
+    assert len(broker_down) == 3  # no pause: each one offered
