@@ -47,3 +47,7 @@ def raise_for_page(error: DomainError) -> None:
         raise Http404(error.message) from error
     if isinstance(error, NotAllowed):
         raise PermissionDenied(error.message) from error
+
+
+# Seconds a client or a page should wait before asking again while the database is away.
+UNAVAILABLE_RETRY_AFTER = 5

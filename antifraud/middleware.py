@@ -10,7 +10,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
-from antifraud.api.errors import UNAVAILABLE_RETRY_AFTER
+from antifraud.errors import UNAVAILABLE_RETRY_AFTER
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from antifraud.errors import DomainError
+from antifraud.errors import UNAVAILABLE_RETRY_AFTER, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +90,6 @@ def _first_message(errors: dict[str, list[dict[str, str]]]) -> str:
     return "Invalid input."
 
 
-# Seconds a client should wait before asking again while the database is unreachable.
-UNAVAILABLE_RETRY_AFTER = 5
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
