@@ -54,6 +54,7 @@ _SUPERVISOR = [
     "antifraud.retry_delivery",
     "antifraud.view_auditevent",
     "antifraud.export_audit",
+    "antifraud.view_detectionrule",
     "accounts.view_partner",
     "accounts.view_user",
 ]

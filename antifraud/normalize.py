@@ -41,13 +41,24 @@ def normalize_phone(raw: str, region: str = "KZ") -> Normalized:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
         raise NormalizationError("invalid_phone", f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise NormalizationError("invalid_phone", "not a valid phone number")
+    # A number of a possible length is kept even when no operator has it: a contact that
+    # does not exist is evidence (antifraud.detection.contacts), not a reason to refuse.
+    possible = phonenumbers.is_possible_number_with_reason(number)
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise NormalizationError("invalid_phone", "not a phone number: wrong length")
     return Normalized(
         kind=IndicatorKind.PHONE,
         value=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         display=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
     )
+
+
+def phone_exists(value: str) -> bool:
+    """Whether a normalised phone is a number an operator could have assigned."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(value, None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def normalize_email(raw: str) -> Normalized:

@@ -217,6 +217,13 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 AUDIT_CHAIN_INTERVAL_SECONDS = env.float("AUDIT_CHAIN_INTERVAL_SECONDS", default=2.0)
 # How often committed outbox rows get their place in the partners' event feed.
 EVENTS_FEED_INTERVAL_SECONDS = env.float("EVENTS_FEED_INTERVAL_SECONDS", default=2.0)
+# Reported photos known by URL are fetched by the worker, hashed (also mirrored and rotated)
+# and stored like uploaded photos, within these limits. Private and loopback addresses are
+# refused unless allowed.
+PHOTO_FETCH_ENABLED = env.bool("PHOTO_FETCH_ENABLED", default=True)
+PHOTO_FETCH_MAX_BYTES = env.int("PHOTO_FETCH_MAX_BYTES", default=5_000_000)
+PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)
+PHOTO_FETCH_ALLOW_PRIVATE = env.bool("PHOTO_FETCH_ALLOW_PRIVATE", default=False)
 # How often beat re-enqueues deliveries that are due and not in flight.
 DELIVERIES_SWEEP_INTERVAL_SECONDS = env.float("DELIVERIES_SWEEP_INTERVAL_SECONDS", default=15.0)
 CELERY_BEAT_SCHEDULE = {

@@ -45,3 +45,24 @@ def deliveries_redeliver_due() -> int:
     from antifraud.delivery import deliveries_redeliver_due as redeliver
 
     return redeliver()
+
+
+@shared_task(base=ProjectTask)
+def photo_fetch(photo_id: int) -> str:
+    """Download a reported photo by its URL (size and time limited), hash it — also mirrored
+    and rotated — and run detection again on its subject with what was learnt."""
+    from antifraud import detection
+    from antifraud.detection.rings import rings_update
+    from antifraud.models import Photo
+    from antifraud.photo_fetch import photo_fetch_and_hash
+
+    status = photo_fetch_and_hash(photo_id)
+    photo = Photo.objects.select_related("subject").filter(pk=photo_id).first()
+    if photo is not None and photo.pdq_hash:
+        from django.db import transaction
+        from django.utils import timezone
+
+        with transaction.atomic():
+            detection.run(subject=photo.subject, now=timezone.now())
+            rings_update([photo.subject_id])
+    return status

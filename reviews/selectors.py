@@ -9,16 +9,17 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from accounts.models import User
+from antifraud.detection.prices import market_prices, reference_for
 from antifraud.models import (
     IndicatorKind,
-    MarketPrice,
     Photo,
     Scheme,
     Signal,
     Subject,
     SubjectIdentifier,
 )
-from antifraud.selectors import LinkedSubject, market_price_for, subjects_linked_to
+from antifraud.selectors import LinkedSubject, ring_of, subjects_linked_to
+from antifraud.services.markets import MIN_SAMPLE
 from reviews.models import Appeal, Case, CaseQuerySet, Decision, DecisionProposal, Policy
 from reviews.queues import Queue
 
@@ -93,6 +94,32 @@ class CaseHistory:
     decisions: list[Decision]
 
 
+@dataclass(frozen=True)
+class PriceReference:
+    """The median a listing's price is judged against: the very figure the price rule used
+    when it raised a signal, else the narrowest current market price with enough
+    comparables."""
+
+    median_price: int
+    sample_size: int
+    segment: str = ""
+
+
+def price_reference(subject: Subject, signals: list[Signal]) -> PriceReference | None:
+    used = next(
+        (s for s in signals if s.rule == "price.below_market" and s.subject_id == subject.pk),
+        None,
+    )
+    details = used.details if used is not None else {}
+    if isinstance(details.get("median"), int) and isinstance(details.get("sample"), int):
+        return PriceReference(details["median"], details["sample"], details.get("segment", ""))
+    if not (subject.kind == Subject.Kind.LISTING and subject.category and subject.city):
+        return None
+    prices = market_prices({(subject.category, subject.city)})
+    market = reference_for(subject, prices, MIN_SAMPLE)
+    return PriceReference(market.median_price, market.sample_size, market.segment) if market else None
+
+
 @dataclass
 class CaseDetail:
     case: Case
@@ -101,12 +128,14 @@ class CaseDetail:
     identifiers: list[SubjectIdentifier]
     photos: list[Photo]
     signals: list[Signal]
-    market: MarketPrice | None
+    market: PriceReference | None
     other_listings: list[Subject]
     history: CaseHistory
     linked: list[LinkedSubject]
     proposal: DecisionProposal | None
     policies: list[Policy] = field(default_factory=list)
+    ring_size: int = 1
+    ring_partners: int = 1
 
     @property
     def price_ratio(self) -> float | None:
@@ -164,6 +193,8 @@ def case_detail(case: Case, *, linked_limit: int = 50) -> CaseDetail:
         .prefetch_related(Prefetch("appeal", queryset=Appeal.objects.all()))
         .order_by("-decided_at")[:20]
     )
+    signals = list(case.signals.select_related("partner").order_by("-score", "created_at"))
+    ring = ring_of(subject)
     return CaseDetail(
         case=case,
         subject=subject,
@@ -172,8 +203,8 @@ def case_detail(case: Case, *, linked_limit: int = 50) -> CaseDetail:
         photos=list(
             Photo.objects.filter(subject_id__in=own_ids).order_by("subject_id", "position")[:12]
         ),
-        signals=list(case.signals.select_related("partner").order_by("-score", "created_at")),
-        market=market_price_for(subject.category, subject.city),
+        signals=signals,
+        market=price_reference(subject, signals),
         other_listings=other_listings,
         history=CaseHistory(cases=history_cases, decisions=decisions),
         linked=subjects_linked_to(own_ids + [s.pk for s in other_listings], limit=linked_limit),
@@ -181,6 +212,8 @@ def case_detail(case: Case, *, linked_limit: int = 50) -> CaseDetail:
         .select_related("policy", "proposed_by")
         .first(),
         policies=list(Policy.objects.filter(is_current=True).order_by("code")),
+        ring_size=ring[0],
+        ring_partners=ring[1],
     )
 
 

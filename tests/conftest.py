@@ -53,6 +53,8 @@ def _isolated_state(settings, tmp_path: Path) -> None:
     }
     # A broker refusal in one test must not keep the next from enqueueing.
     broker_pause_reset()
+    # Reported photos' URLs name hosts that do not exist here; tests that fetch turn it on.
+    settings.PHOTO_FETCH_ENABLED = False
 
 
 @pytest.fixture

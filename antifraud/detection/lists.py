@@ -1,25 +1,25 @@
 """List matching: a subject whose phone, e-mail, card, IBAN, device or photo is on the black
-or gray list raises a signal, and the reporting partner learns of the match at once."""
+list (a strong signal) or the gray list (a medium one); the reporting partner learns of the
+match in its answer at once. Near-duplicate photos of listed photos are the photo family's."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Iterator
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
-from antifraud.models import Indicator, IndicatorKind, Scheme, Signal, Subject, SubjectIdentifier
-
-if TYPE_CHECKING:
-    from antifraud.detection import Findings
-
-SCORES = {Indicator.List.BLACK: 90, Indicator.List.GRAY: 60}
+from antifraud.detection.base import Batch, Explanation, Hit, Rule, Thresholds
+from antifraud.models import Indicator, IndicatorKind, Scheme, Signal
 
 
-def matching_indicators(pairs: set[tuple[str, str]], *, now: datetime) -> list[Indicator]:
+def matching_indicators(pairs: set[tuple[str, str]], *, now) -> list[Indicator]:
     if not pairs:
         return []
     condition = reduce(or_, (Q(kind=kind, value=value) for kind, value in pairs))
@@ -46,44 +46,69 @@ def public_match(indicator: Indicator) -> dict:
     }
 
 
-def detect(
-    *,
-    subject: Subject,
-    now: datetime,
-    findings: Findings,
-    pairs: set[tuple[str, str]] | None = None,
-) -> None:
-    if pairs is None:
-        owner_ids = [subject.pk] + ([subject.account_id] if subject.account_id else [])
-        pairs = set(
-            SubjectIdentifier.objects.filter(subject_id__in=owner_ids).values_list("kind", "value")
-        )
-    matches = matching_indicators(pairs, now=now)
-    if not matches:
-        return
-    findings.list_matches.extend(public_match(i) for i in matches)
-    already = {
-        tuple(sorted(s.details.get("indicators", [])))
-        for s in Signal.objects.filter(subject=subject, source=Signal.Source.LIST_MATCH)
-    }
-    for list_name in (Indicator.List.BLACK, Indicator.List.GRAY):
-        hits = [i for i in matches if i.list == list_name]
-        if not hits or tuple(sorted(i.pk for i in hits)) in already:
-            continue
-        first = hits[0]
-        shown = ", ".join(f"{IndicatorKind(i.kind).label} {i.display}" for i in hits[:3])
-        findings.signals.append(
-            Signal(
+def batch_matches(batch: Batch) -> dict[int, list[Indicator]]:
+    """Each subject's black and gray entries (one query for the batch)."""
+    if "lists.matches" not in batch.cache:
+        pairs = {pair for group in batch.identifiers.values() for pair in group}
+        by_pair: dict[tuple[str, str], list[Indicator]] = defaultdict(list)
+        for indicator in matching_indicators(pairs, now=batch.now):
+            by_pair[(indicator.kind, indicator.value)].append(indicator)
+        batch.cache["lists.matches"] = {
+            sid: [i for pair in group for i in by_pair.get(pair, [])]
+            for sid, group in batch.identifiers.items()
+        }
+    return batch.cache["lists.matches"]
+
+
+def public_matches(batch: Batch) -> dict[int, list[dict[str, Any]]]:
+    return {sid: [public_match(i) for i in found] for sid, found in batch_matches(batch).items()}
+
+
+BLACK = gettext_noop("%(shown)s on the black list since %(since)s%(reason)s.")
+GRAY = gettext_noop("%(shown)s on the gray list since %(since)s%(reason)s.")
+
+
+def detect(batch: Batch, thresholds: Thresholds) -> Iterator[Hit]:
+    for subject in batch.subjects:
+        found = batch_matches(batch).get(subject.pk, [])
+        for list_name, template, base in (
+            (Indicator.List.BLACK, BLACK, thresholds["black_score"]),
+            (Indicator.List.GRAY, GRAY, thresholds["gray_score"]),
+        ):
+            hits = [i for i in found if i.list == list_name]
+            if not hits:
+                continue
+            first = hits[0]
+            yield Hit(
                 subject=subject,
-                source=Signal.Source.LIST_MATCH,
+                score=min(100, int(base) + 3 * (len(hits) - 1)),
                 scheme=first.scheme or Scheme.REPEAT_OFFENDER,
-                score=min(100, SCORES[list_name] + 3 * (len(hits) - 1)),
-                rule=f"lists.{list_name}_match",
-                explanation=(
-                    f"{shown} {'is' if len(hits) == 1 else 'are'} on the {list_name} list "
-                    f"(since {first.listed_at:%Y-%m-%d}{', ' + first.reason if first.reason else ''})."
+                explanation=Explanation(
+                    template,
+                    {
+                        "shown": ", ".join(
+                            f"{IndicatorKind(i.kind).label} {i.display}" for i in hits[:3]
+                        ),
+                        "since": f"{first.listed_at:%Y-%m-%d}",
+                        "reason": f" ({first.reason})" if first.reason else "",
+                    },
                 ),
                 details={"indicators": [i.pk for i in hits], "list": list_name},
-                created_at=now,
+                key=f"{list_name}:{','.join(str(i.pk) for i in sorted(hits, key=lambda i: i.pk))}",
             )
-        )
+
+
+RULES = [
+    Rule(
+        code="lists.match",
+        title=_("On the black or gray list"),
+        looks_at=_(
+            "every phone, e-mail, card, IBAN, device and photo hash of the subject and its "
+            "account against the entries in force"
+        ),
+        scheme=Scheme.REPEAT_OFFENDER,
+        defaults={"black_score": 90, "gray_score": 60},
+        detect=detect,
+        source=Signal.Source.LIST_MATCH,
+    )
+]

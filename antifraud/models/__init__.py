@@ -4,12 +4,15 @@ from antifraud.models.indicators import Indicator, MarketPrice
 from antifraud.models.outbox import Delivery, DeliveryCircuit, FeedHead
 from antifraud.models.subjects import (
     Category,
+    DetectionRule,
     IndicatorKind,
     Photo,
+    PhotoHash,
     Scheme,
     Signal,
     Subject,
     SubjectIdentifier,
+    TextPrint,
 )
 
 __all__ = [
@@ -18,6 +21,7 @@ __all__ = [
     "Category",
     "Delivery",
     "DeliveryCircuit",
+    "DetectionRule",
     "FeedHead",
     "ImmutableModel",
     "ImmutableQuerySet",
@@ -26,8 +30,10 @@ __all__ = [
     "IndicatorKind",
     "MarketPrice",
     "Photo",
+    "PhotoHash",
     "Scheme",
     "Signal",
     "Subject",
     "SubjectIdentifier",
+    "TextPrint",
 ]

@@ -107,6 +107,9 @@ class MarketPrice(models.Model):
 
     category = models.CharField(_("category"), max_length=32)
     city = models.CharField(_("city"), max_length=100)
+    # "" for the whole category; else what narrows it, e.g. "make=toyota;model=camry" or
+    # "rooms=2" (antifraud.detection.prices.segments_of).
+    segment = models.CharField(_("segment"), max_length=200, blank=True, default="")
     median_price = models.PositiveBigIntegerField(_("median price"))
     sample_size = models.PositiveIntegerField(_("listings counted"))
     computed_at = models.DateTimeField(_("computed"), default=timezone.now)
@@ -115,7 +118,9 @@ class MarketPrice(models.Model):
         verbose_name = _("market price")
         verbose_name_plural = _("market prices")
         constraints = [
-            models.UniqueConstraint(fields=["category", "city"], name="market_price_unique"),
+            models.UniqueConstraint(
+                fields=["category", "city", "segment"], name="market_price_unique_segment"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -77,6 +77,13 @@ class Subject(models.Model):
     url = models.URLField(_("URL on the partner"), max_length=500, blank=True)
     language = models.CharField(_("language"), max_length=8, default="ru")
     registered_at = models.DateTimeField(_("registered on the partner"), null=True, blank=True)
+    # What a partner says of a listing beyond its category, for comparing like with like:
+    # {"make": "toyota", "model": "camry", "year": 2012} or {"rooms": 2}.
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    # The ring (connected component of subjects sharing identifiers or near-duplicate
+    # photos) this subject belongs to: the id of one of its members. Kept up to date as
+    # reports arrive (antifraud.detection.rings).
+    ring_id = models.BigIntegerField(_("ring"), null=True, blank=True, db_index=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
@@ -212,8 +219,14 @@ class Signal(models.Model):
     score = models.PositiveSmallIntegerField(_("score"), default=50)
     explanation = models.TextField(_("explanation"))
     details = models.JSONField(_("details"), default=dict, blank=True)
-    # The detection rule that raised it, when one did.
+    # The detection rule that raised it, when one did, and the rule's version then.
     rule = models.CharField(_("rule"), max_length=64, blank=True)
+    rule_version = models.PositiveIntegerField(_("rule version"), null=True, blank=True)
+    # Raised by a rule in shadow mode: stored and shown, never counted in the risk score.
+    shadow = models.BooleanField(_("shadow"), default=False)
+    # How much the score counts in the case's risk: a reporting partner's reports weigh by
+    # how often its past reports were upheld; rules weigh 1.
+    weight = models.FloatField(_("weight"), default=1.0)
     # The partner that reported it, and the partner's own id for the report (idempotency).
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="signals"
@@ -258,3 +271,104 @@ class Signal(models.Model):
     @property
     def is_automated(self) -> bool:
         return self.source in self.AUTOMATED_SOURCES
+
+
+class PhotoHash(models.Model):
+    """The near-duplicate index of PDQ hashes (multi-index hashing): each hash split into 16
+    chunks of 16 bits. Two hashes within Hamming distance 31 agree within one bit on at least
+    one chunk, so probing each chunk with its value and its 16 one-bit neighbours finds every
+    candidate through an index; candidates are then checked bit by bit.
+
+    `value` is a hash as seen (an original, or one of its mirrored and rotated variants when
+    the hub had the image); `of_value` is the hash it stands for, as stored on photos,
+    identifiers and indicators."""
+
+    value = models.CharField(max_length=64)
+    of_value = models.CharField(max_length=64)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    c0 = models.IntegerField()
+    c1 = models.IntegerField()
+    c2 = models.IntegerField()
+    c3 = models.IntegerField()
+    c4 = models.IntegerField()
+    c5 = models.IntegerField()
+    c6 = models.IntegerField()
+    c7 = models.IntegerField()
+    c8 = models.IntegerField()
+    c9 = models.IntegerField()
+    c10 = models.IntegerField()
+    c11 = models.IntegerField()
+    c12 = models.IntegerField()
+    c13 = models.IntegerField()
+    c14 = models.IntegerField()
+    c15 = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("photo hash")
+        verbose_name_plural = _("photo hashes")
+        constraints = [
+            models.UniqueConstraint(fields=["value", "of_value"], name="photo_hash_unique"),
+        ]
+        indexes = [models.Index(fields=[f"c{n}"], name=f"photo_hash_c{n}") for n in range(16)]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class TextPrint(models.Model):
+    """A listing's text as a 64-bit SimHash over word shingles of its canonical form, in four
+    16-bit bands: texts within 3 bits share a band, so near-duplicates are found through an
+    index (antifraud.detection.bursts)."""
+
+    subject = models.OneToOneField(Subject, on_delete=models.CASCADE, related_name="text_print")
+    simhash = models.BigIntegerField()
+    b0 = models.IntegerField()
+    b1 = models.IntegerField()
+    b2 = models.IntegerField()
+    b3 = models.IntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("text fingerprint")
+        verbose_name_plural = _("text fingerprints")
+        indexes = [models.Index(fields=[f"b{n}"], name=f"text_print_b{n}") for n in range(4)]
+
+    def __str__(self) -> str:
+        return f"text of {self.subject_id}"
+
+
+class DetectionRule(models.Model):
+    """A detection rule's settings as an administrator left them: its mode and thresholds.
+    The rule itself is code (antifraud.detection); a rule without a row runs with its
+    defaults. The version rises with each change, and every signal records the version that
+    raised it."""
+
+    class Mode(models.TextChoices):
+        OFF = "off", _("Off")
+        SHADOW = "shadow", _("Shadow (stored, not counted)")
+        LIVE = "live", _("Live")
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    thresholds = models.JSONField(_("thresholds"), default=dict, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("detection rule")
+        verbose_name_plural = _("detection rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=["off", "shadow", "live"]), name="detection_rule_mode_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version} ({self.mode})"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Partner, User
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError
-from antifraud.models import Delivery, Indicator
+from antifraud.models import Delivery, Indicator, IndicatorKind
 from antifraud.services.outbox import outbox_write
 
 
@@ -97,6 +97,11 @@ def indicator_list(
         listed_at=now,
         expires_at=expires_at if list == Indicator.List.GRAY else None,
     )
+    if kind == IndicatorKind.PHOTO:
+        # Near copies of a listed photo are found through the photo index.
+        from antifraud.detection.photos import indicator_photos_index
+
+        indicator_photos_index([value])
     audit_record(
         actor=actor,
         partner=partner if actor is None else None,

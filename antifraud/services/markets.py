@@ -1,23 +1,32 @@
-"""Market prices: the usual asking price per category and city."""
+"""Market prices: the usual asking price per category and city, and per make and model or
+number of rooms where partners send them (antifraud.detection.prices.segments_of).
+
+Comparables are listings still up (active, or cleared by a moderator) that no automated
+rule or list match has flagged: a scam's low price must not pull the median down.
+"""
 
 from __future__ import annotations
 
 import statistics
-from itertools import groupby
+from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from antifraud.models import MarketPrice, Subject
+from antifraud.detection.prices import segments_of
+from antifraud.models import MarketPrice, Signal, Subject
 
 MIN_SAMPLE = 5
 
 
-@transaction.atomic
-def market_prices_refresh() -> int:
-    """Recompute the median asking price per category and city from listings that are not
-    removed. Returns how many (category, city) pairs have a price."""
-    listed = (
+def comparables():
+    flagged = Signal.objects.filter(
+        subject_id=OuterRef("pk"),
+        source__in=[Signal.Source.DETECTION_RULE, Signal.Source.LIST_MATCH],
+        shadow=False,
+    )
+    return (
         Subject.objects.filter(
             kind=Subject.Kind.LISTING,
             price__isnull=False,
@@ -25,47 +34,35 @@ def market_prices_refresh() -> int:
         )
         .exclude(category="")
         .exclude(city="")
+        .exclude(Exists(flagged))
     )
-    now = timezone.now()
-    rows: list[MarketPrice] = []
-    if connection.vendor == "postgresql":
-        sql, params = listed.values("category", "city", "price").query.sql_with_params()
-        with connection.cursor() as cursor:
-            median_sql = (
-                # The inner query is the ORM's; every value in it is a parameter.
-                "SELECT category, city, percentile_cont(0.5) WITHIN GROUP (ORDER BY price), count(*) "  # noqa: S608
-                f"FROM ({sql}) AS listed GROUP BY category, city HAVING count(*) >= %s"
-            )
-            cursor.execute(median_sql, [*params, MIN_SAMPLE])
-            for category, city, median, count in cursor.fetchall():
-                rows.append(
-                    MarketPrice(
-                        category=category,
-                        city=city,
-                        median_price=int(median),
-                        sample_size=count,
-                        computed_at=now,
-                    )
-                )
-    else:
-        ordered = listed.order_by("category", "city", "price").values_list(
-            "category", "city", "price"
+
+
+@transaction.atomic
+def market_prices_refresh() -> int:
+    """Recompute every median from the comparables. Returns how many (category, city,
+    segment) groups have a price."""
+    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for category, city, price, attributes in (
+        comparables().values_list("category", "city", "price", "attributes").iterator(
+            chunk_size=5000
         )
-        for (category, city), group in groupby(
-            ordered.iterator(chunk_size=5000), key=lambda r: (r[0], r[1])
-        ):
-            # The query keeps only listings with a price.
-            prices = [r[2] for r in group if r[2] is not None]
-            if len(prices) >= MIN_SAMPLE:
-                rows.append(
-                    MarketPrice(
-                        category=category,
-                        city=city,
-                        median_price=int(statistics.median(prices)),
-                        sample_size=len(prices),
-                        computed_at=now,
-                    )
-                )
+    ):
+        for segment in segments_of(category, attributes):
+            groups[(category, city, segment)].append(price)
+    now = timezone.now()
+    rows = [
+        MarketPrice(
+            category=category,
+            city=city,
+            segment=segment,
+            median_price=int(statistics.median(prices)),
+            sample_size=len(prices),
+            computed_at=now,
+        )
+        for (category, city, segment), prices in groups.items()
+        if len(prices) >= MIN_SAMPLE
+    ]
     MarketPrice.objects.all().delete()
     MarketPrice.objects.bulk_create(rows, batch_size=1000)
     return len(rows)

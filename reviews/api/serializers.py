@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.db import models
@@ -20,10 +22,13 @@ from antifraud.api.serializers import (
     StrictRegexField,
     StrictURLField,
 )
+from antifraud.detection.base import signal_explanation
 from antifraud.models import Category, IndicatorKind, Scheme, Signal, Subject
 from antifraud.normalize import Normalized
+from antifraud.photos import PhotoUnreadable, photo_hashes
 from reviews.links import appeal_url
 from reviews.models import Appeal, Case, Decision
+from reviews.scoring import signal_contribution
 from reviews.services.intake import AccountInput, PhotoInput, ReportInput, SubjectInput
 
 
@@ -43,9 +48,18 @@ EXPLANATION_MAX = 2000
 PRICE_MAX = 10**15  # a quadrillion tenge: far above any listing, far below the column's limit
 CONTACTS_PER_KIND_MAX = 20
 PHOTOS_MAX = 30
+IMAGE_MAX_BYTES = 2_000_000
+IMAGE_BASE64_MAX = (IMAGE_MAX_BYTES + 2) // 3 * 4
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 REPORT_SOURCES = [Signal.Source.PARTNER_REPORT, Signal.Source.USER_COMPLAINT]
+
+
+class ListingAttributesSerializer(serializers.Serializer):
+    make = StrictCharField(max_length=60, required=False, help_text="A car's make: Toyota.")
+    model = StrictCharField(max_length=60, required=False, help_text="Its model: Camry.")
+    year = StrictIntegerField(min_value=1900, max_value=2100, required=False)
+    rooms = StrictIntegerField(min_value=0, max_value=50, required=False, help_text="Rooms.")
 
 
 class ReportSubjectSerializer(serializers.Serializer):
@@ -83,6 +97,12 @@ class ReportSubjectSerializer(serializers.Serializer):
     )
     registered_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When the account registered."
+    )
+    attributes = ListingAttributesSerializer(
+        required=False,
+        default=dict,
+        help_text="What narrows the comparison of prices: a car's make and model, a flat's "
+        "rooms.",
     )
 
 
@@ -124,12 +144,36 @@ class ReportPhotoSerializer(serializers.Serializer):
     pdq = NormalizedField(
         IndicatorKind.PHOTO, required=False, help_text="PDQ hash, 64 hexadecimal digits."
     )
+    image = StrictCharField(
+        required=False,
+        max_length=IMAGE_BASE64_MAX,
+        help_text="The image itself, base64 (JPEG, PNG or WebP, at most "
+        f"{IMAGE_MAX_BYTES // 1_000_000} MB): the hub hashes it, also mirrored and rotated, "
+        "so a flipped copy of a stolen photo is found. It is not stored.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs.get("url") and not attrs.get("pdq"):
+        if not attrs.get("url") and not attrs.get("pdq") and not attrs.get("image"):
             raise serializers.ValidationError(
-                "Give the photo's url, its pdq hash or both.", code="empty_photo"
+                "Give the photo's url, its pdq hash, the image, or several.", code="empty_photo"
             )
+        if attrs.get("image"):
+            try:
+                data = base64.b64decode(attrs["image"], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise serializers.ValidationError(
+                    {"image": ["Not base64."]}, code="invalid_image"
+                ) from exc
+            if len(data) > IMAGE_MAX_BYTES:
+                raise serializers.ValidationError(
+                    {"image": [f"At most {IMAGE_MAX_BYTES} bytes."]}, code="image_too_large"
+                )
+            try:
+                attrs["hashes"] = photo_hashes(data)
+            except PhotoUnreadable as exc:
+                raise serializers.ValidationError(
+                    {"image": ["Not a readable image."]}, code="invalid_image"
+                ) from exc
         return attrs
 
 
@@ -192,7 +236,16 @@ def report_input(data: dict[str, Any]) -> ReportInput:
         source=data["signal"]["source"],
         identifiers=tuple(identifiers.values()),
         photos=tuple(
-            PhotoInput(pdq_hash=p["pdq"].value if p.get("pdq") else "", url=p.get("url", ""))
+            PhotoInput(
+                pdq_hash=p["hashes"].pdq_hash
+                if p.get("hashes")
+                else p["pdq"].value
+                if p.get("pdq")
+                else "",
+                url=p.get("url", ""),
+                quality=p["hashes"].pdq_quality if p.get("hashes") else None,
+                dihedral=p["hashes"].dihedral if p.get("hashes") else (),
+            )
             for p in data.get("photos", [])
         ),
     )
@@ -297,12 +350,47 @@ class CaseDecisionSerializer(serializers.Serializer):
         return AppealStateSerializer(appeal).data
 
 
+class CaseSignalSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=Signal.Source.choices)
+    rule = serializers.CharField(help_text="The detection rule's code; empty for reports.")
+    rule_version = serializers.IntegerField(allow_null=True)
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    score = serializers.IntegerField()
+    weight = serializers.FloatField(
+        help_text="How much the score counts: a partner's reports weigh by how often its past "
+        "reports were upheld; rules weigh 1."
+    )
+    shadow = serializers.BooleanField(
+        help_text="Raised by a rule on trial: shown, never counted in the risk."
+    )
+    contribution = serializers.SerializerMethodField(
+        help_text="The chance (0–1) this signal stands for in the risk score."
+    )
+    explanation = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_contribution(self, signal: Signal) -> float:
+        return round(signal_contribution(signal), 3)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_explanation(self, signal: Signal) -> str:
+        return signal_explanation(signal, "en")
+
+
 class CaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     subject = CaseSubjectSerializer()
     status = serializers.ChoiceField(choices=Case.Status.choices)
     scheme = serializers.ChoiceField(choices=Scheme.choices)
-    risk_score = serializers.IntegerField()
+    risk_score = serializers.IntegerField(
+        help_text="0–100: 100 × (1 − Π(1 − score × weight / 100)) over the counted signals."
+    )
+    ring_size = serializers.IntegerField(
+        help_text="How many subjects, on every partner, are linked with this one into a ring "
+        "by shared contacts, devices and photos (1: none)."
+    )
+    signals = CaseSignalSerializer(many=True, source="api_signals")
     opened_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -27,6 +28,7 @@ from antifraud.api.views import (
     PartnerApiView,
     error_response,
 )
+from antifraud.models import Signal, Subject
 from reviews.api.filters import PartnerCaseFilter
 from reviews.api.serializers import (
     CaseSerializer,
@@ -195,9 +197,18 @@ def cases_for_api(client: PartnerClient) -> QuerySet[Case]:
         .annotate(reversed_at=Subquery(reversal))
         .order_by("-decided_at", "-pk")
     )
+    ring = (
+        Subject.objects.filter(ring_id=OuterRef("subject__ring_id"))
+        .order_by()
+        .values("ring_id")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    signals = Signal.objects.order_by("-score", "created_at")
     return (
         Case.objects.visible_to(client)
         .select_related("subject")
+        .annotate(ring_size=Coalesce(Subquery(ring), 1))
         .only(
             "id",
             "status",
@@ -210,8 +221,12 @@ def cases_for_api(client: PartnerClient) -> QuerySet[Case]:
             "subject",
             "subject__kind",
             "subject__external_id",
+            "subject__ring_id",
         )
-        .prefetch_related(Prefetch("decisions", queryset=decisions, to_attr="api_decisions"))
+        .prefetch_related(
+            Prefetch("decisions", queryset=decisions, to_attr="api_decisions"),
+            Prefetch("signals", queryset=signals, to_attr="api_signals"),
+        )
     )
 
 

@@ -24,7 +24,10 @@ from django.utils import timezone
 
 from accounts.models import Partner, User
 from accounts.roles import ADMIN_SITE_ROLES, Role
+from antifraud import detection
 from antifraud.audit import AuditEntry, audit_chain_extend, audit_record_many
+from antifraud.detection.photos import indicator_photos_index, photos_index
+from antifraud.detection.rings import rings_update
 from antifraud.models import (
     Delivery,
     Indicator,
@@ -47,7 +50,7 @@ from reviews.demo.photos import photo_draw
 from reviews.evidence import evidence_snapshot
 from reviews.links import appeal_url
 from reviews.models import Appeal, Case, Decision, Policy
-from reviews.scoring import case_priority, case_risk
+from reviews.scoring import case_priority, case_risk, signal_contribution
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ HONEST_PLACES = [
 ]
 
 BLOCKED_ACCOUNTS = 5000
+DETECTION_CHUNK = 500  # listings per detection run, as intake chunks reports
 LISTINGS_UNDER_REVIEW = 7000
 APPEALS_PER_STATE = 5
 
@@ -505,7 +509,7 @@ class DemoBuilder:
                 )
             signals.extend(own)
             per_case_signals.append(own)
-            risk = case_risk(s.score for s in own)
+            risk = case_risk(own)
             cases.append(
                 Case(
                     subject=p.subject,
@@ -770,16 +774,21 @@ class DemoBuilder:
             planned.subject.account_id = planned.subject.account.pk  # type: ignore[union-attr]
         self._save_subjects(listings)
 
-        signals: list[Signal] = []
+        # What partners and users reported; what the rules find is added below, by the rules.
+        per_case: list[list[Signal]] = [
+            self._listing_signals(planned, meta, blacklisted)
+            for planned, meta in zip(listings, listing_meta, strict=True)
+        ]
+        Signal.objects.bulk_create([s for own in per_case for s in own], batch_size=2000)
+        found = self._detect([p.subject for p in listings])
+        for planned, own in zip(listings, per_case, strict=True):
+            own.extend(found.get(planned.subject.pk, []))
         cases: list[Case] = []
-        per_case: list[list[Signal]] = []
         escalation_rate = 0.02
-        for planned, meta in zip(listings, listing_meta, strict=True):
-            own = self._listing_signals(planned, meta, blacklisted)
-            signals.extend(own)
-            per_case.append(own)
-            top = max(own, key=lambda s: s.score)
-            risk = case_risk(s.score for s in own)
+        for planned, own in zip(listings, per_case, strict=True):
+            counted = [s for s in own if not s.shadow] or own
+            top = max(counted, key=signal_contribution)
+            risk = case_risk(own)
             opened = min(s.created_at for s in own)
             escalated = self.rng.random() < escalation_rate
             cases.append(
@@ -798,15 +807,16 @@ class DemoBuilder:
                     risk_score=risk,
                     priority=case_priority(
                         risk_score=risk,
-                        signal_count=len(own),
-                        list_match=any(s.source == Signal.Source.LIST_MATCH for s in own),
+                        signal_count=len(counted),
+                        list_match=any(
+                            s.source == Signal.Source.LIST_MATCH and not s.shadow for s in own
+                        ),
                     ),
                     opened_at=opened,
                     deadline=opened + timedelta(hours=settings.CASE_DEADLINE_HOURS),
                     updated_at=max(s.created_at for s in own),
                 )
             )
-        Signal.objects.bulk_create(signals, batch_size=2000)
         Case.objects.bulk_create(cases, batch_size=1000)
         Case.signals.through.objects.bulk_create(
             [
@@ -826,6 +836,23 @@ class DemoBuilder:
                     at=case.opened_at,
                 )
             )
+
+    def _detect(self, listings: list[Subject]) -> dict[int, list[Signal]]:
+        """The detection rules over the listings, as intake runs them: the market prices
+        from what is listed, the photos indexed, then every rule and the rings."""
+        market_prices_refresh()
+        photos_index(Photo.objects.exclude(pdq_hash="").only("pdq_hash", "pdq_quality"))
+        indicator_photos_index(
+            Indicator.objects.filter(kind=IndicatorKind.PHOTO).values_list("value", flat=True)
+        )
+        found: dict[int, list[Signal]] = {}
+        now = timezone.now()
+        for start in range(0, len(listings), DETECTION_CHUNK):
+            chunk = listings[start : start + DETECTION_CHUNK]
+            for subject_id, findings in detection.run_batch(chunk, now=now).items():
+                found[subject_id] = findings.signals
+            rings_update([s.pk for s in chunk])
+        return found
 
     def _listing_signals(
         self, planned: Planned, meta: dict[str, Any], blacklisted: set[tuple[str, str]]
@@ -866,51 +893,6 @@ class DemoBuilder:
                     scheme=scheme,
                     score=self.rng.randint(25, 60),
                     explanation=self.rng.choice(cat.COMPLAINT_RU),
-                    created_at=at(),
-                )
-            )
-        hits = [t for t in meta["traits"] if (t.kind, t.value) in blacklisted]
-        hits += [
-            Normalized(kind=IndicatorKind.PHOTO, value=p.pdq_hash, display=p.pdq_hash[:12])
-            for p in planned.photos
-            if (IndicatorKind.PHOTO, p.pdq_hash) in blacklisted
-        ]
-        if hits:
-            listed = self.indicators[(hits[0].kind, hits[0].value)]
-            signals.append(
-                Signal(
-                    subject=subject,
-                    source=Signal.Source.LIST_MATCH,
-                    scheme=Scheme.REPEAT_OFFENDER,
-                    score=self.rng.randint(80, 95),
-                    explanation=(
-                        f"{IndicatorKind(hits[0].kind).label} {hits[0].display} is on the black "
-                        f"list since {listed.listed_at:%Y-%m-%d} ({listed.reason})."
-                    ),
-                    details={"matches": [{"kind": h.kind, "display": h.display} for h in hits]},
-                    rule="lists.black_match",
-                    created_at=at(),
-                )
-            )
-        market = planned.market_price
-        if subject.price and market and subject.price < market * 0.65:
-            ratio = subject.price / market
-            signals.append(
-                Signal(
-                    subject=subject,
-                    source=Signal.Source.DETECTION_RULE,
-                    scheme=scheme if "underpriced" in scheme else Scheme.OTHER,
-                    score=min(95, int(100 - ratio * 100)),
-                    explanation=(
-                        f"Price {cat.fmt_price(subject.price)} KZT is {ratio:.0%} of the usual "
-                        f"{cat.fmt_price(market)} KZT for this category in {subject.city}."
-                    ),
-                    details={
-                        "price": subject.price,
-                        "market_price": market,
-                        "ratio": round(ratio, 3),
-                    },
-                    rule="price.far_below_market",
                     created_at=at(),
                 )
             )

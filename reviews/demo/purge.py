@@ -29,6 +29,8 @@ DOMAIN_TABLES = [
     "antifraud_auditevent",
     "antifraud_indicator",
     "antifraud_signal",
+    "antifraud_textprint",
+    "antifraud_photohash",
     "antifraud_photo",
     "antifraud_subjectidentifier",
     "antifraud_subject",

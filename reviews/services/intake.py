@@ -19,10 +19,12 @@ from django.utils import timezone
 from accounts.models import Partner
 from antifraud import detection
 from antifraud.audit import AuditEntry, audit_record_many
+from antifraud.detection.photos import photos_index
+from antifraud.detection.rings import rings_update
 from antifraud.models import IndicatorKind, Photo, Signal, Subject, SubjectIdentifier
 from antifraud.normalize import Normalized
-from reviews.models import Case, Report
-from reviews.scoring import case_priority, case_risk
+from reviews.models import Case, Decision, Report
+from reviews.scoring import case_priority, case_risk, report_weight, signal_contribution
 
 # Fields of a subject a report may set; its status belongs to decisions alone.
 SUBJECT_FIELDS = (
@@ -35,6 +37,7 @@ SUBJECT_FIELDS = (
     "url",
     "language",
     "registered_at",
+    "attributes",
 )
 
 
@@ -51,6 +54,7 @@ class SubjectInput:
     url: str = ""
     language: str = "ru"
     registered_at: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ class AccountInput:
 class PhotoInput:
     pdq_hash: str = ""  # normalised, 64 hex digits
     url: str = ""
+    quality: int | None = None
+    # The eight mirrored and rotated hashes, when the hub had the image itself.
+    dihedral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ def _upsert(
     changed = [
         name
         for name, value in values.items()
-        if value not in (None, "") and getattr(subject, name) != value
+        if value not in (None, "", {}) and getattr(subject, name) != value
     ]
     for name in changed:
         setattr(subject, name, values[name])
@@ -135,7 +142,8 @@ def _attach_identifiers(
     photos: tuple[PhotoInput, ...],
     *,
     new: bool,
-) -> None:
+) -> list[Photo]:
+    """Store the identifiers and photos; returns the photos that are new."""
     rows = [
         SubjectIdentifier(subject=subject, kind=i.kind, value=i.value, display=i.display)
         for i in identifiers
@@ -162,12 +170,14 @@ def _attach_identifiers(
                 position=len(known) + len(new_photos),
                 source_url=photo.url,
                 pdq_hash=photo.pdq_hash,
+                pdq_quality=photo.quality,
             )
         )
     if rows:
         SubjectIdentifier.objects.bulk_create(rows, ignore_conflicts=True)
     if new_photos:
         Photo.objects.bulk_create(new_photos)
+    return new_photos
 
 
 def _open_or_attach(
@@ -179,8 +189,9 @@ def _open_or_attach(
     partner: Partner,
     new: bool,
 ) -> Case | None:
-    """The open case of the subject gains the signals and its priority rises; without one, a
-    case opens — unless the subject is already blocked or removed, which needs no review."""
+    """The open case of the subject gains the signals and its risk is scored again; without
+    one, a case opens — unless the subject is already blocked or removed, which needs no
+    review."""
     if subject.status in (Subject.Status.BLOCKED, Subject.Status.REMOVED):
         return None
     case = (
@@ -203,13 +214,14 @@ def _open_or_attach(
         audit.append(AuditEntry(action="case.opened", partner=partner, target=case, at=now))
     else:
         every = [*case.signals.all(), *signals]
-    strongest = max(every, key=lambda s: s.score)
+    counted = [s for s in every if not s.shadow] or every
+    strongest = max(counted, key=signal_contribution)
     case.scheme = strongest.scheme
-    case.risk_score = case_risk(s.score for s in every)
+    case.risk_score = case_risk(every)
     case.priority = case_priority(
         risk_score=case.risk_score,
-        signal_count=len(every),
-        list_match=any(s.source == Signal.Source.LIST_MATCH for s in every),
+        signal_count=len(counted),
+        list_match=any(s.source == Signal.Source.LIST_MATCH and not s.shadow for s in every),
     )
     case.updated_at = now
     case.save()
@@ -217,10 +229,25 @@ def _open_or_attach(
     return case
 
 
+@dataclass
+class _Stored:
+    """A report written (subject, signal, report row), waiting for detection over its
+    chunk before its case is opened and its answer written."""
+
+    index: int
+    report: ReportInput
+    subject: Subject
+    signal: Signal
+    row: Report
+    new: bool
+    now: datetime
+
+
 def reports_ingest(*, partner: Partner, reports: Sequence[ReportInput]) -> list[ReportOutcome]:
     """Ingest a batch: one outcome per report, in order. Reports are written in chunks, each
     report in a savepoint of its chunk's transaction, so one report's failure undoes only
-    that report; the audit events of a chunk are appended together at its end."""
+    that report; detection then runs over the chunk's subjects at once, and the audit events
+    of a chunk are appended together at its end."""
     ids = [r.report_id for r in reports]
     known = {
         r.report_id: r.result for r in Report.objects.filter(partner=partner, report_id__in=ids)
@@ -234,12 +261,23 @@ def reports_ingest(*, partner: Partner, reports: Sequence[ReportInput]) -> list[
         elif report.report_id not in queued:  # the same id twice in one batch: the first counts
             queued.add(report.report_id)
             pending.append(index)
+    weight = partner_report_weight(partner) if pending else 1.0
     for start in range(0, len(pending), CHUNK):
         chunk = pending[start : start + CHUNK]
         with transaction.atomic():
             audit: list[AuditEntry] = []
+            stored: list[_Stored] = []
             for index in chunk:
-                outcomes[index] = _ingest_one(partner, reports[index], audit)
+                got = _ingest_one(partner, index, reports[index], weight)
+                if isinstance(got, ReportOutcome):
+                    outcomes[index] = got
+                else:
+                    stored.append(got)
+            subjects = [item.subject for item in stored]
+            findings = detection.run_batch(subjects, now=timezone.now())
+            rings_update([s.pk for s in subjects])
+            for item in stored:
+                outcomes[item.index] = _conclude(partner, item, findings[item.subject.pk], audit)
             audit_record_many(audit)
     by_id = {o.result["report_id"]: o for o in outcomes if o is not None}
     return [
@@ -254,14 +292,34 @@ def report_ingest(*, partner: Partner, report: ReportInput) -> ReportOutcome:
     return reports_ingest(partner=partner, reports=[report])[0]
 
 
-def _ingest_one(partner: Partner, report: ReportInput, audit: list[AuditEntry]) -> ReportOutcome:
+def partner_report_weight(partner: Partner) -> float:
+    """How much this partner's reports count, from how often its past reports were upheld
+    (reviews.scoring.report_weight)."""
+    decisions = Decision.objects.filter(
+        case__signals__partner=partner,
+        case__signals__source=Signal.Source.PARTNER_REPORT,
+    ).exclude(action=Decision.Action.REVERSE)
+    decided = decisions.values("case").distinct().count()
+    upheld = (
+        decisions.filter(
+            action__in=[Decision.Action.BLOCK_ACCOUNT, Decision.Action.REMOVE_LISTING],
+            reversed_by__isnull=True,
+        )
+        .values("case")
+        .distinct()
+        .count()
+    )
+    return report_weight(decided=decided, upheld=upheld)
+
+
+def _ingest_one(
+    partner: Partner, index: int, report: ReportInput, weight: float
+) -> _Stored | ReportOutcome:
     for _attempt in (1, 2):
-        mark = len(audit)
         try:
             with transaction.atomic():
-                return _ingest(partner, report, audit)
+                return _store(partner, index, report, weight)
         except IntegrityError:
-            del audit[mark:]
             # Another request stored this report_id first: its answer is the answer.
             known = Report.objects.filter(partner=partner, report_id=report.report_id).first()
             if known is not None:
@@ -283,7 +341,7 @@ def _ingest_one(partner: Partner, report: ReportInput, audit: list[AuditEntry]) 
     )
 
 
-def _ingest(partner: Partner, report: ReportInput, audit: list[AuditEntry]) -> ReportOutcome:
+def _store(partner: Partner, index: int, report: ReportInput, weight: float) -> _Stored:
     now = timezone.now()
     values = {name: getattr(report.subject, name) for name in SUBJECT_FIELDS}
     account = None
@@ -298,32 +356,51 @@ def _ingest(partner: Partner, report: ReportInput, audit: list[AuditEntry]) -> R
         values["account"] = account
     subject = _upsert(partner, report.subject.kind, report.subject.external_id, values, now)
     new = subject.first_seen_at == now
-    _attach_identifiers(subject, report.identifiers, report.photos, new=new)
+    photos = _attach_identifiers(subject, report.identifiers, report.photos, new=new)
     contacts = tuple(i for i in report.identifiers if i.kind != IndicatorKind.PHOTO)
     if account is not None and contacts:
         # Contacts belong to the person: the account carries them too, so its other listings link.
         _attach_identifiers(account, contacts, (), new=False)
+    if photos:
+        photos_index(photos, {p.pdq_hash: p.dihedral for p in report.photos if p.dihedral})
+        if settings.PHOTO_FETCH_ENABLED:
+            # Photos known only by their URL (or without mirrored hashes) are fetched and hashed
+            # by the worker, which runs detection on the subject again.
+            from antifraud.tasks import photo_fetch
 
+            with_image = {p.pdq_hash for p in report.photos if p.dihedral}
+            for photo in photos:
+                if photo.source_url and photo.pdq_hash not in with_image:
+                    photo_fetch.delay_on_commit(photo.pk)
     signal = Signal.objects.create(
         subject=subject,
         source=report.source,
         scheme=report.scheme,
         score=report.score,
+        weight=weight if report.source == Signal.Source.PARTNER_REPORT else 1.0,
         explanation=report.explanation,
         details=report.details,
         partner=partner,
         report_id=report.report_id,
         created_at=now,
     )
-    known_pairs = None
-    if new and (account is None or account.first_seen_at == now):
-        # Nothing else is known of a subject (and account) first seen now.
-        known_pairs = {(i.kind, i.value) for i in report.identifiers} | {
-            ("photo", p.pdq_hash) for p in report.photos if p.pdq_hash
-        }
-    findings = detection.run(subject=subject, now=now, pairs=known_pairs)
+    row = Report.objects.create(
+        partner=partner,
+        report_id=report.report_id,
+        received_at=now,
+        subject=subject,
+        signal=signal,
+        result={"report_id": report.report_id, "status": "accepted"},
+    )
+    return _Stored(index, report, subject, signal, row, new, now)
+
+
+def _conclude(
+    partner: Partner, item: _Stored, findings: detection.Findings, audit: list[AuditEntry]
+) -> ReportOutcome:
+    subject, report = item.subject, item.report
     case = _open_or_attach(
-        subject, [signal, *findings.signals], now, audit, partner=partner, new=new
+        subject, [item.signal, *findings.signals], item.now, audit, partner=partner, new=item.new
     )
     result = {
         "report_id": report.report_id,
@@ -333,27 +410,26 @@ def _ingest(partner: Partner, report: ReportInput, audit: list[AuditEntry]) -> R
         "case_id": case.pk if case else None,
         "risk_score": case.risk_score if case else None,
         "list_matches": findings.list_matches,
+        "signals": [
+            {"rule": s.rule, "score": s.score, "shadow": s.shadow, "explanation": s.explanation}
+            for s in findings.signals
+        ],
     }
-    Report.objects.create(
-        partner=partner,
-        report_id=report.report_id,
-        received_at=now,
-        subject=subject,
-        signal=signal,
-        case=case,
-        result=result,
-    )
+    item.row.result = result
+    item.row.case = case
+    item.row.save(update_fields=["result", "case"])
     audit.append(
         AuditEntry(
             action="report.ingested",
             partner=partner,
-            target=signal,
+            target=item.signal,
             payload={
                 "report_id": report.report_id,
                 "case": result["case_id"],
                 "matches": len(findings.list_matches),
+                "rules": sorted({s.rule for s in findings.signals}),
             },
-            at=now,
+            at=item.now,
         )
     )
     return ReportOutcome(result=result, created=True)

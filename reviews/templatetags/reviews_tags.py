@@ -9,8 +9,11 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from antifraud.detection.base import signal_explanation
+from antifraud.models import Signal
 from reviews.links import appeal_url
 from reviews.models import Decision
+from reviews.scoring import signal_contribution
 
 register = template.Library()
 
@@ -75,3 +78,15 @@ def deadline_class(value: datetime | None) -> str:
     if left.total_seconds() <= 0:
         return "breached"
     return "due" if left < timedelta(hours=2) else ""
+
+
+@register.filter
+def explained(signal: Signal) -> str:
+    """The signal's explanation in the reader's language."""
+    return signal_explanation(signal)
+
+
+@register.filter
+def contribution(signal: Signal) -> str:
+    """What the signal counts for in the risk, as a percentage."""
+    return f"{round(signal_contribution(signal) * 100)}%"

@@ -115,6 +115,12 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-select-ring]")) {
+      document.querySelectorAll('input[name="ring"][form="decision-form"]').forEach(function (box) {
+        box.checked = true;
+      });
+      return;
+    }
     if (event.target.closest('[data-shortcut="help"]')) {
       const help = document.getElementById("shortcuts-help");
       if (help) help.showModal();

@@ -18,7 +18,16 @@ def test_kazakh_phones_in_any_writing_are_one_value(raw):
     assert result.display == "+7 701 234 5678"
 
 
-@pytest.mark.parametrize("raw", ["12345", "+7 000 000 00 00", "call me"])
+def test_a_number_no_operator_has_is_kept_as_evidence():
+    """It parses and has a possible length: the report keeps it, and a rule flags it."""
+    from antifraud.normalize import phone_exists
+
+    kept = normalize("phone", "+7 000 000 00 00")
+    assert kept.value == "+70000000000" and not phone_exists(kept.value)
+    assert phone_exists(normalize("phone", "+7 701 234 56 78").value)
+
+
+@pytest.mark.parametrize("raw", ["12345", "8 701 234", "+7 701 234 56 78 90 123 45", "call me"])
 def test_invalid_phone_is_refused_with_a_code(raw):
     with pytest.raises(NormalizationError) as error:
         normalize("phone", raw)

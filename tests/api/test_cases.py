@@ -47,7 +47,13 @@ def test_an_open_case(api, kolesa):
         "updated_at",
         "decided_at",
         "decision",
+        "ring_size",
+        "signals",
     }
+    assert body["ring_size"] == 1
+    [signal] = body["signals"]
+    assert signal["source"] == "user_complaint" and signal["weight"] == 1.0
+    assert signal["contribution"] == 0.6 and signal["shadow"] is False
 
 
 def test_a_decided_case_shows_its_decision_and_appeal_link(api, blocked):
@@ -224,10 +230,11 @@ def test_queries_do_not_grow_with_the_page(
             if n % 4 == 1:
                 services.appeal_file(decision_id=decision.pk, statement=STATEMENT, consent=True)
     api.get(URL)  # the key's last-used time is written once
-    # The key, the page of cases (subject joined), their decisions (policy and appeal joined).
-    with django_assert_max_num_queries(3):
+    # The key, the page of cases (subject joined, ring size counted), their decisions (policy
+    # and appeal joined), their signals.
+    with django_assert_max_num_queries(4):
         small = api.get(URL, {"limit": 2})
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         large = api.get(URL, {"limit": 50})
     assert len(small.json()["results"]) == 2
     results = large.json()["results"]

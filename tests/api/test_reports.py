@@ -76,6 +76,7 @@ def test_a_report_is_accepted_with_its_case(api, kolesa):
         "case_id": case.pk,
         "risk_score": case.risk_score,
         "list_matches": [],
+        "signals": [],
     }
     assert case.partner == kolesa and listing.partner == kolesa
     assert listing.account.external_id == "u-1" and listing.account.title == "Ерлан"

@@ -107,7 +107,8 @@ def test_a_second_report_joins_the_open_case_and_raises_its_priority(kolesa):
     assert second.result["case_id"] == case.pk
     case.refresh_from_db()
     assert case.signals.count() == 2
-    assert case.risk_score == 80  # the strongest signal, plus five for the corroboration
+    # Two independent reasons: 100 × (1 − (1 − 0.6)(1 − 0.75)) = 90 (reviews.scoring).
+    assert case.risk_score == 90
     assert case.priority > 600
 
 
@@ -129,8 +130,8 @@ def test_a_listed_phone_is_matched_at_once(kolesa):
     assert "since" in match
     case = Case.objects.get(pk=result["case_id"])
     list_signal = case.signals.get(source="list_match")
-    assert list_signal.rule == "lists.black_match" and list_signal.score == 90
-    assert case.risk_score == 95
+    assert list_signal.rule == "lists.match" and list_signal.score == 90
+    assert case.risk_score == 96  # 100 × (1 − (1 − 0.9)(1 − 0.6))
 
 
 def test_an_expired_gray_entry_does_not_match(kolesa):
