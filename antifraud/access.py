@@ -288,6 +288,11 @@ def may_manage_partners(actor: Actor | None) -> bool:
     return is_hub(actor) and may(actor, "accounts.change_partner")
 
 
+def may_change_detection_rules(actor: Actor | None) -> bool:
+    """A rule runs on every partner's reports: only the hub's administrators change one."""
+    return is_hub(actor) and may(actor, "antifraud.change_detectionrule")
+
+
 def may_manage_api_keys(actor: Actor | None, partner: Partner) -> bool:
     own = partner_of(actor)
     return may(actor, "accounts.add_apikey") and (own is None or own == partner.pk)

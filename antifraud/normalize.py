@@ -129,10 +129,17 @@ def normalize_photo_hash(raw: str) -> Normalized:
 
 
 def normalize_url(raw: str) -> Normalized:
-    parts = urlsplit(raw.strip())
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(raw.strip())
+        hostname = parts.hostname
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise NormalizationError("invalid_url", "not an http(s) URL") from exc
+    if parts.scheme.lower() not in {"http", "https"} or not hostname:
         raise NormalizationError("invalid_url", "not an http(s) URL")
-    host = parts.hostname.lower().removeprefix("www.")
+    if not regex.fullmatch(r"[\p{L}\p{N}.\-\[\]:]+", hostname):
+        raise NormalizationError("invalid_url", "not a host name")
+    host = hostname.lower().removeprefix("www.")
     value = urlunsplit(("https", host, parts.path.rstrip("/") or "/", parts.query, ""))
     return Normalized(kind=IndicatorKind.URL, value=value, display=value[:100])
 

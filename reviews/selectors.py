@@ -117,7 +117,9 @@ def price_reference(subject: Subject, signals: list[Signal]) -> PriceReference |
         return None
     prices = market_prices({(subject.category, subject.city)})
     market = reference_for(subject, prices, MIN_SAMPLE)
-    return PriceReference(market.median_price, market.sample_size, market.segment) if market else None
+    return (
+        PriceReference(market.median_price, market.sample_size, market.segment) if market else None
+    )
 
 
 @dataclass

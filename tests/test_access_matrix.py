@@ -166,6 +166,14 @@ ROWS: dict[str, Row] = {
         lambda w: reverse("delivery-retry", args=[w.delivery.pk]),
         "login 403 403 ok ok 404 403 ok login login",
     ),
+    # --- detection rules: supervisors read, administrators change (rules are the hub's
+    # whole, not one partner's: another partner's administrator is let in too)
+    "detection-rules": get(fixed("detection-rules"), "login 403 403 ok ok ok 403 ok login login"),
+    "detection-rule-change": post(
+        fixed("detection-rule-change", "lists.match"),
+        # A rule runs on every partner's reports: only the hub's administrators change it.
+        "login 403 403 403 403 403 403 ok login login",
+    ),
     # --- the partner API: keys only; another partner's case is not found
     "api-lookup": api("POST", fixed("api-lookup"), API_PARTNER),
     "api-indicators": api("POST", fixed("api-indicators"), API_PARTNER),

@@ -21,7 +21,14 @@ def test_every_rule_firing_blocks_removes_and_lists_nothing(kolesa):
     krisha = PartnerFactory(slug="krisha")
     blocked = SubjectFactory(partner=krisha, kind="account", status="blocked")
     IdentifierFactory(subject=blocked, kind="phone", value="+77015550101")
-    Indicator.objects.create(kind="phone", value="+77015550101", list="black", reason="x", origin="decision", origin_ref="decision:1")
+    Indicator.objects.create(
+        kind="phone",
+        value="+77015550101",
+        list="black",
+        reason="x",
+        origin="decision",
+        origin_ref="decision:1",
+    )
     for _ in range(6):
         SubjectFactory(partner=kolesa, price=6_000_000, text="")
     market_prices_refresh()

@@ -90,8 +90,6 @@ def _first_message(errors: dict[str, list[dict[str, str]]]) -> str:
     return "Invalid input."
 
 
-
-
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message), status=exc.status)

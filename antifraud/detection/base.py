@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from antifraud.models import (
@@ -74,11 +75,27 @@ class Explanation:
 
 
 def _localized(name: str, value: Any) -> Any:
-    """Values named `category` or `kind` are codes, shown by their label in the language."""
+    """Codes shown by their labels in the language: a `category` or `kind` code; a list of
+    kind codes ("phone, card"); a list of [kind, shown] pairs ("Phone +7 701 …, Card ••••
+    1234")."""
     if name == "category" and value in Category.values:
         return str(Category(value).label)
     if name == "kind" and value in IndicatorKind.values:
         return str(IndicatorKind(value).label)
+    if isinstance(value, list):
+        shown = []
+        for item in value:
+            if isinstance(item, str) and item in IndicatorKind.values:
+                shown.append(str(IndicatorKind(item).label).lower())
+            elif (
+                isinstance(item, list | tuple)
+                and len(item) == 2
+                and item[0] in IndicatorKind.values
+            ):
+                shown.append(f"{IndicatorKind(item[0]).label} {item[1]}")
+            else:
+                shown.append(str(item))
+        return ", ".join(shown)
     return value
 
 
@@ -110,8 +127,8 @@ class Hit:
 @dataclass(frozen=True)
 class Rule:
     code: str
-    title: str  # lazy-translated
-    looks_at: str  # lazy-translated: what the rule looks at, for the rules page and README
+    title: str | Promise  # lazy-translated
+    looks_at: str | Promise  # lazy: what the rule looks at, for the rules page and README
     scheme: str
     defaults: Mapping[str, float]
     detect: Callable[[Batch, Thresholds], Iterable[Hit]]

@@ -86,9 +86,7 @@ def detect(batch: Batch, thresholds: Thresholds) -> Iterator[Hit]:
                 explanation=Explanation(
                     template,
                     {
-                        "shown": ", ".join(
-                            f"{IndicatorKind(i.kind).label} {i.display}" for i in hits[:3]
-                        ),
+                        "shown": [[i.kind, i.display] for i in hits[:3]],
                         "since": f"{first.listed_at:%Y-%m-%d}",
                         "reason": f" ({first.reason})" if first.reason else "",
                     },

@@ -55,17 +55,13 @@ def segments_of(category: str, attributes: dict | None) -> list[str]:
 
 
 def reference_for(subject: Subject, prices: dict[tuple[str, str, str], MarketPrice], minimum: int):
-    """The narrowest market price with enough comparables, or None. A listing that names
-    its make or rooms is compared within that segment only: a cheap make is not judged
-    against the median of every car."""
-    segments = segments_of(subject.category, subject.attributes)
-    broadest_allowed = segments[-2] if len(segments) > 1 else ""
-    for segment in segments:
+    """The narrowest market price with enough comparables, or None. A listing whose make or
+    rooms have too few comparables is judged against its whole category in the city — a
+    cheap make among dear ones can then look underpriced (the moderator sees the figures)."""
+    for segment in segments_of(subject.category, subject.attributes):
         market = prices.get((subject.category, subject.city, segment))
         if market is not None and market.sample_size >= minimum and market.median_price:
             return market
-        if segment == broadest_allowed:
-            break
     return None
 
 

@@ -93,7 +93,7 @@ def detect(batch: Batch, thresholds: Thresholds) -> Iterator[Hit]:
                 TEMPLATE,
                 {
                     "age": max(0, round(age)),
-                    "shared": ", ".join(str(IndicatorKind(k).label).lower() for k in sorted(kinds)),
+                    "shared": sorted(kinds),
                     "blocked": account.external_id,
                     "partner": account.partner.name,
                     "since": f"{account.status_changed_at:%Y-%m-%d}"

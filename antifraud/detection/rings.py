@@ -79,7 +79,7 @@ def rings_update(subject_ids: Iterable[int]) -> int:
     for group in graph.groups():
         if len(group) < 2 and not any(rings.get(n) for n in group):
             continue
-        existing = {rings[n] for n in group if rings.get(n)}
+        existing: set[int] = {r for n in group if (r := rings.get(n)) is not None}
         ring = min(existing | group)
         if all(rings.get(n) == ring for n in group) and existing == {ring}:
             continue
@@ -119,9 +119,9 @@ def _near_photo_links(ids: set[int]) -> list[tuple[int, int]]:
     from antifraud.detection.photoindex import near
 
     own = list(
-        Photo.objects.filter(subject_id__in=ids).exclude(pdq_hash="").values_list(
-            "subject_id", "pdq_hash"
-        )
+        Photo.objects.filter(subject_id__in=ids)
+        .exclude(pdq_hash="")
+        .values_list("subject_id", "pdq_hash")
     )
     if not own:
         return []
@@ -132,12 +132,14 @@ def _near_photo_links(ids: set[int]) -> list[tuple[int, int]]:
         kind=IndicatorKind.PHOTO, value__in=others
     ).values_list("subject_id", "value"):
         holders[value].add(subject_id)
-    links = []
+    links: list[tuple[int, int]] = []
     for subject_id, value in own:
         for of, _distance in found.get(value, []):
             if len(holders.get(of, ())) > RING_VALUE_MAX:
                 continue
-            links.extend((subject_id, other) for other in holders.get(of, ()) if other != subject_id)
+            links.extend(
+                (subject_id, other) for other in holders.get(of, ()) if other != subject_id
+            )
     return links
 
 

@@ -309,29 +309,37 @@ class PhotoHash(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["value", "of_value"], name="photo_hash_unique"),
         ]
-        indexes = [models.Index(fields=[f"c{n}"], name=f"photo_hash_c{n}") for n in range(16)]
+        indexes = [
+            *(models.Index(fields=[f"c{n}"], name=f"photo_hash_c{n}") for n in range(16)),
+            # The mirrored and rotated variants of a stored hash.
+            models.Index(fields=["of_value"], name="photo_hash_of_value"),
+        ]
 
     def __str__(self) -> str:
         return self.value
 
 
 class TextPrint(models.Model):
-    """A listing's text as a 64-bit SimHash over word shingles of its canonical form, in four
-    16-bit bands: texts within 3 bits share a band, so near-duplicates are found through an
-    index (antifraud.detection.bursts)."""
+    """A listing's text as the MinHash signature of its canonical words, with the signature
+    cut into eight bands: texts sharing many words share a band, so near copies are found
+    through an index (antifraud.detection.bursts)."""
 
     subject = models.OneToOneField(Subject, on_delete=models.CASCADE, related_name="text_print")
-    simhash = models.BigIntegerField()
+    signature = models.JSONField(default=list)
     b0 = models.IntegerField()
     b1 = models.IntegerField()
     b2 = models.IntegerField()
     b3 = models.IntegerField()
+    b4 = models.IntegerField()
+    b5 = models.IntegerField()
+    b6 = models.IntegerField()
+    b7 = models.IntegerField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("text fingerprint")
         verbose_name_plural = _("text fingerprints")
-        indexes = [models.Index(fields=[f"b{n}"], name=f"text_print_b{n}") for n in range(4)]
+        indexes = [models.Index(fields=[f"b{n}"], name=f"text_print_b{n}") for n in range(8)]
 
     def __str__(self) -> str:
         return f"text of {self.subject_id}"

@@ -1,6 +1,7 @@
 """State changes of the fraud-intelligence core. Each runs in one transaction (joining the
 caller's when there is one) and writes its audit event through antifraud.audit."""
 
+from antifraud.services.detection import detection_rule_configure
 from antifraud.services.indicators import (
     Listing,
     indicator_list,
@@ -13,6 +14,7 @@ from antifraud.services.subjects import subject_status_set
 
 __all__ = [
     "Listing",
+    "detection_rule_configure",
     "feed_extend",
     "indicator_list",
     "indicators_expire",

@@ -44,9 +44,9 @@ def market_prices_refresh() -> int:
     segment) groups have a price."""
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for category, city, price, attributes in (
-        comparables().values_list("category", "city", "price", "attributes").iterator(
-            chunk_size=5000
-        )
+        comparables()
+        .values_list("category", "city", "price", "attributes")
+        .iterator(chunk_size=5000)
     ):
         for segment in segments_of(category, attributes):
             groups[(category, city, segment)].append(price)

@@ -101,8 +101,7 @@ class ReportSubjectSerializer(serializers.Serializer):
     attributes = ListingAttributesSerializer(
         required=False,
         default=dict,
-        help_text="What narrows the comparison of prices: a car's make and model, a flat's "
-        "rooms.",
+        help_text="What narrows the comparison of prices: a car's make and model, a flat's rooms.",
     )
 
 
@@ -351,7 +350,8 @@ class CaseDecisionSerializer(serializers.Serializer):
 
 
 class CaseSignalSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=Signal.Source.choices)
+    # A declared field named like Field.source: DRF's metaclass takes it off the class.
+    source = serializers.ChoiceField(choices=Signal.Source.choices)  # type: ignore[assignment]
     rule = serializers.CharField(help_text="The detection rule's code; empty for reports.")
     rule_version = serializers.IntegerField(allow_null=True)
     scheme = serializers.ChoiceField(choices=Scheme.choices)

@@ -169,7 +169,13 @@ def test_the_same_evidence_is_not_stored_twice(kolesa):
     listing = SubjectFactory(partner=kolesa, text="")
     IdentifierFactory(subject=listing, kind="phone", value="+77015550101")
     Indicator.objects.create(
-        kind="phone", value="+77015550101", display="+7 701 555 0101", list="black", reason="x", origin="decision", origin_ref="decision:1"
+        kind="phone",
+        value="+77015550101",
+        display="+7 701 555 0101",
+        list="black",
+        reason="x",
+        origin="decision",
+        origin_ref="decision:1",
     )
     detection.run_batch([listing], now=NOW)
     detection.run_batch([listing], now=NOW)
@@ -211,14 +217,3 @@ def test_queries_per_batch_do_not_grow_with_the_batch(kolesa):
     with CaptureQueriesContext(connection) as many:
         detection.run_batch(large, now=NOW)
     assert len(many) == len(few), [q["sql"][:120] for q in many.captured_queries]
-
-
-def test_a_named_make_without_enough_comparables_is_not_judged_against_every_car(kolesa):
-    market(kolesa, prices=[9_000_000] * 10)
-    nexia = SubjectFactory(
-        partner=kolesa, price=1_900_000, text="", attributes={"make": "Daewoo", "model": "Nexia"}
-    )
-    unnamed = SubjectFactory(partner=kolesa, price=1_900_000, text="")
-    detection.run_batch([nexia, unnamed], now=NOW)
-    assert not rule_signals(nexia, "price.below_market")
-    assert rule_signals(unnamed, "price.below_market")
