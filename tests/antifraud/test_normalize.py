@@ -56,6 +56,20 @@ def test_card_with_a_wrong_check_digit_is_refused():
     assert error.value.code == "invalid_card"
 
 
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("KZ39125KZT50041001000000", "length"),  # right check digits, but KZ IBANs have 20
+        ("KZ87125KZT5004100100", "checksum"),
+        ("XX86125KZT5004100100", "country"),
+    ],
+)
+def test_an_iban_must_fit_its_country(raw, says):
+    with pytest.raises(NormalizationError) as refused:
+        normalize("iban", raw)
+    assert refused.value.code == "invalid_iban" and says in refused.value.message.lower()
+
+
 def test_iban_is_checked():
     assert normalize("iban", "kz86 125k zt50 0410 0100").value == "KZ86125KZT5004100100"
     with pytest.raises(NormalizationError):
