@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Partner
 from antifraud.api.serializers import (
     AnyJSONField,
     FieldErrorSerializer,
@@ -52,7 +53,11 @@ IMAGE_MAX_BYTES = 2_000_000
 IMAGE_BASE64_MAX = (IMAGE_MAX_BYTES + 2) // 3 * 4
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4})?$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
-REPORT_SOURCES = [Signal.Source.PARTNER_REPORT, Signal.Source.USER_COMPLAINT]
+REPORT_SOURCES = [
+    Signal.Source.PARTNER_REPORT,
+    Signal.Source.USER_COMPLAINT,
+    Signal.Source.LAW_ENFORCEMENT,
+]
 
 
 class ListingAttributesSerializer(serializers.Serializer):
@@ -213,6 +218,14 @@ class ReportSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"account": ["Only a listing has an account that posted it."]},
                 code="account_only_for_listings",
+            )
+        partner = self.context.get("partner")
+        if attrs["signal"]["source"] == Signal.Source.LAW_ENFORCEMENT and (
+            partner is None or partner.kind != Partner.Kind.LAW_ENFORCEMENT
+        ):
+            raise serializers.ValidationError(
+                {"signal": {"source": ["Only a law-enforcement partner reports as the police."]}},
+                code="source_not_allowed",
             )
         return attrs
 

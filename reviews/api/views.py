@@ -162,7 +162,7 @@ class ReportCreateApi(PartnerApiView):
         partner = self.client.partner
         # One serializer for every item, as DRF's ListSerializer does: building one per item
         # (deep copies of all its nested fields) would cost more than validating.
-        validator = ReportSerializer()
+        validator = ReportSerializer(context={"partner": partner})
         results: list[dict[str, Any] | None] = [None] * len(items)
         valid: list[tuple[int, ReportInput]] = []
         for index, item in enumerate(items):

@@ -317,3 +317,31 @@ def test_bodies_beyond_the_form_limit_are_read(api, settings):
     response = api.post(URL, body, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["accepted"] == 100
+
+
+def test_only_a_law_enforcement_partner_reports_as_the_police(api, kolesa):
+    from accounts.models import Partner
+    from antifraud.services.keys import api_key_create
+    from tests.api.conftest import client_for
+    from tests.factories import PartnerFactory
+
+    police_report = report(
+        1,
+        signal={
+            "scheme": "false_call",
+            "score": 80,
+            "explanation": "Case 2026-118: calls posing as the bank's security service.",
+            "source": "law_enforcement",
+        },
+    )
+    [refused] = post(api, police_report).json()["results"]
+    assert refused["status"] == "rejected"
+    assert refused["errors"]["signal.source"][0]["code"] == "source_not_allowed"
+    assert not Signal.objects.filter(source="law_enforcement").exists()
+
+    police = PartnerFactory(slug="police", name="МВД", kind=Partner.Kind.LAW_ENFORCEMENT)
+    police_api = client_for(api_key_create(actor=None, partner=police, name="x")[1])
+    [accepted] = post(police_api, police_report).json()["results"]
+    assert accepted["status"] == "accepted"
+    signal = Signal.objects.get(source="law_enforcement")
+    assert signal.partner == police and signal.weight == 1.0
