@@ -44,6 +44,13 @@ class Partner(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Values the partner may look up a day (None: settings.LOOKUP_DAILY_QUOTA).
+    lookup_quota = models.PositiveIntegerField(_("look-up quota a day"), null=True, blank=True)
+    # Set when the partner's look-ups looked like a walk through the numbers.
+    lookup_slowed_until = models.DateTimeField(_("look-ups slowed until"), null=True, blank=True)
+    # How far the lists trust the partner's proposals, from other partners' feedback on them
+    # (antifraud.services.registry.partner_reliability_update): 1.0 until proven otherwise.
+    reliability = models.FloatField(_("reliability of its proposals"), default=1.0)
 
     class Meta:
         ordering = ["name"]

@@ -29,10 +29,12 @@ _MODERATOR = [
     "antifraud.view_subject",
     "antifraud.view_signal",
     "antifraud.view_indicator",
+    "antifraud.dispute_indicator",
     "antifraud.view_photo",
 ]
 _SENIOR = [
     *_MODERATOR,
+    "antifraud.review_indicator",
     "reviews.claim_escalated_case",
     "reviews.approve_decision",
     "reviews.view_appeal",
@@ -55,6 +57,8 @@ _SUPERVISOR = [
     "antifraud.view_auditevent",
     "antifraud.export_audit",
     "antifraud.view_detectionrule",
+    "antifraud.view_lookuptally",
+    "antifraud.view_lookupalert",
     "accounts.view_partner",
     "accounts.view_user",
 ]

@@ -63,7 +63,9 @@ PARTNER_API_PERMISSIONS = frozenset(
         "reviews.view_decision",
         "antifraud.view_delivery",  # read its own event feed
         "antifraud.view_indicator",  # look values up on the lists
-        "antifraud.add_indicator",  # propose gray-list entries
+        "antifraud.add_indicator",  # propose, report and withdraw gray-list entries
+        "antifraud.dispute_indicator",  # dispute entries
+        "antifraud.add_feedback",  # say whether an entry or its hit was right
     }
 )
 
@@ -77,6 +79,15 @@ class Scope:
     partner: str | None
     # Seen only by the hub's staff, whatever their permissions.
     hub_only: bool = False
+    # Objects of other partners (or of none) a partner's actor also sees: a condition built
+    # when asked (the lists' entries in force). None: only its own.
+    shared: Callable[[], models.Q] | None = None
+
+
+def _in_force() -> models.Q:
+    from antifraud.models.indicators import in_force_q
+
+    return in_force_q()
 
 
 SCOPES: dict[str, Scope] = {
@@ -87,7 +98,15 @@ SCOPES: dict[str, Scope] = {
     "antifraud.subjectidentifier": Scope(view="antifraud.view_subject", partner="subject__partner"),
     "antifraud.photo": Scope(view="antifraud.view_photo", partner="subject__partner"),
     "antifraud.signal": Scope(view="antifraud.view_signal", partner="subject__partner"),
-    "antifraud.indicator": Scope(view="antifraud.view_indicator", partner=None),
+    # Partner staff see their partner's proposals in every state, and every entry in force.
+    "antifraud.indicator": Scope(
+        view="antifraud.view_indicator", partner="partner", shared=_in_force
+    ),
+    "antifraud.corroboration": Scope(view="antifraud.view_indicator", partner="partner"),
+    "antifraud.dispute": Scope(view="antifraud.view_indicator", partner="partner"),
+    "antifraud.feedback": Scope(view="antifraud.view_indicator", partner="partner"),
+    "antifraud.lookuptally": Scope(view="antifraud.view_lookuptally", partner="partner"),
+    "antifraud.lookupalert": Scope(view="antifraud.view_lookupalert", partner=None, hub_only=True),
     "antifraud.delivery": Scope(view="antifraud.view_delivery", partner="partner"),
     "antifraud.auditevent": Scope(view="antifraud.view_auditevent", partner=None, hub_only=True),
     "reviews.policy": Scope(view=None, partner=None),
@@ -144,7 +163,8 @@ def visible(actor: Actor | None, queryset: QS) -> QS:
         return queryset.none()
     if scope.partner is None:
         return queryset
-    return queryset.filter(**{_lookup(scope.partner): partner_id})
+    own = models.Q(**{_lookup(scope.partner): partner_id})
+    return queryset.filter(own | scope.shared() if scope.shared else own)
 
 
 def owner_partner_id(obj: models.Model) -> int | None:
@@ -172,7 +192,12 @@ def in_scope(actor: Actor | None, obj: models.Model) -> bool:
         return True
     if scope.hub_only:
         return False
-    return scope.partner is None or owner_partner_id(obj) == partner_id
+    if scope.partner is None or owner_partner_id(obj) == partner_id:
+        return True
+    return (
+        scope.shared is not None
+        and type(obj)._default_manager.filter(scope.shared(), pk=obj.pk).exists()
+    )
 
 
 def visible_or_404(actor: Actor | None, queryset: models.QuerySet[M], pk: Any) -> M:
@@ -291,6 +316,37 @@ def may_manage_partners(actor: Actor | None) -> bool:
 def may_change_detection_rules(actor: Actor | None) -> bool:
     """A rule runs on every partner's reports: only the hub's administrators change one."""
     return is_hub(actor) and may(actor, "antifraud.change_detectionrule")
+
+
+class _Indicator(Protocol):
+    pk: Any
+    partner_id: int | None
+    created_by_id: int | None
+
+
+def listed_it(actor: Actor | None, indicator: _Indicator) -> bool:
+    """The actor put the entry on a list, or staff of the partner that proposed it."""
+    own = partner_of(actor)
+    return actor is not None and (
+        actor.pk == indicator.created_by_id or (own is not None and own == indicator.partner_id)
+    )
+
+
+def may_dispute_indicator(actor: Actor | None, indicator: models.Model) -> bool:
+    return may(actor, "antifraud.dispute_indicator") and in_scope(actor, indicator)
+
+
+def may_review_indicator(
+    actor: Actor | None, indicator: models.Model, *, revoking: bool = False
+) -> bool:
+    """Promotion and disputes: a senior moderator who did not list the entry, so that no
+    partner promotes or keeps its own entry alone. Revocation and release from quarantine:
+    any senior moderator who sees it (a lister may take back their own mistake)."""
+    return (
+        may(actor, "antifraud.review_indicator")
+        and in_scope(actor, indicator)
+        and (revoking or not listed_it(actor, indicator))  # type: ignore[arg-type]
+    )
 
 
 def may_manage_api_keys(actor: Actor | None, partner: Partner) -> bool:

@@ -117,6 +117,38 @@ def normalize_iban(raw: str) -> Normalized:
     return Normalized(kind=IndicatorKind.IBAN, value=value, display=f"{value[:4]}…{value[-4:]}")
 
 
+_IIN_WEIGHTS = (range(1, 12), [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
+
+
+def iin_check_ok(digits: str) -> bool:
+    """The check digit of a Kazakh IIN or BIN (the twelfth): the first eleven digits
+    weighted 1…11, modulo 11; a remainder of 10 is weighted again 3…11, 1, 2; 10 again means
+    no valid number has these digits."""
+    for weights in _IIN_WEIGHTS:
+        check = sum(int(d) * w for d, w in zip(digits[:11], weights, strict=True)) % 11
+        if check != 10:
+            return check == int(digits[11])
+    return False
+
+
+def normalize_iin(raw: str) -> Normalized:
+    """A Kazakh individual (IIN) or business (BIN) identification number: twelve digits, a
+    month in the third and fourth, and the check digit. Kept like a card: a keyed digest,
+    shown by its last four digits."""
+    digits = re.sub(r"[\s-]", "", raw)
+    if not re.fullmatch(r"[0-9]{12}", digits):
+        raise NormalizationError("invalid_iin", "an IIN or BIN has 12 digits")
+    if not 1 <= int(digits[2:4]) <= 12:
+        raise NormalizationError("invalid_iin", "an IIN or BIN has a month in digits 3–4")
+    if not iin_check_ok(digits):
+        raise NormalizationError("invalid_iin", "the IIN or BIN fails its check digit")
+    return Normalized(
+        kind=IndicatorKind.IIN,
+        value=keyed_digest(IndicatorKind.IIN, digits),
+        display=f"•••• {digits[-4:]}",
+    )
+
+
 def normalize_device(raw: str) -> Normalized:
     value = raw.strip().lower()
     if not 8 <= len(value) <= 128 or not re.fullmatch(r"[a-z0-9:._-]+", value):
@@ -155,6 +187,7 @@ _NORMALIZERS: dict[str, Callable[[str], Normalized]] = {
     IndicatorKind.DEVICE: normalize_device,
     IndicatorKind.PHOTO: normalize_photo_hash,
     IndicatorKind.URL: normalize_url,
+    IndicatorKind.IIN: normalize_iin,
 }
 
 

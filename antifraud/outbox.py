@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from antifraud.models import Indicator, IndicatorKind, Subject
+from antifraud.models import DIGESTED_KINDS, Indicator, Subject
 
 
 def webhook_id_new() -> str:
@@ -19,7 +19,7 @@ def indicator_public(indicator: Indicator) -> dict[str, Any]:
     """What partners receive of a listed value. Card numbers travel only as their last four
     digits; partners check a full number through the look-up endpoint."""
     entry: dict[str, Any] = {"kind": indicator.kind, "list": indicator.list}
-    if indicator.kind == IndicatorKind.CARD:
+    if indicator.kind in DIGESTED_KINDS:
         entry["last4"] = indicator.display[-4:]
     else:
         entry["value"] = indicator.value

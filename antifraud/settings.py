@@ -440,6 +440,41 @@ APPEAL_RATE_PER_LINK = env.str("APPEAL_RATE_PER_LINK", default="10/h")
 APPEAL_REQUEST_MAX_BYTES = 3 * APPEAL_ATTACHMENT_MAX_BYTES + 1024 * 1024
 # Gray-list entries expire after this many days unless renewed.
 GRAY_LIST_DAYS = env.int("GRAY_LIST_DAYS", default=90)
+# The registry (README, "The lists"). A gray entry waits for a senior moderator's promotion
+# to black once this many partners of at least this many different kinds support it.
+LIST_QUORUM_PARTNERS = env.int("LIST_QUORUM_PARTNERS", default=2)
+LIST_QUORUM_KINDS = env.int("LIST_QUORUM_KINDS", default=2)
+# A gray entry's weight in risk: full for GRAY_FRESH_DAYS after its last listing,
+# corroboration or hit, then halving every GRAY_HALF_LIFE_DAYS, never below GRAY_WEIGHT_FLOOR.
+GRAY_FRESH_DAYS = env.int("GRAY_FRESH_DAYS", default=14)
+GRAY_HALF_LIFE_DAYS = env.int("GRAY_HALF_LIFE_DAYS", default=30)
+GRAY_WEIGHT_FLOOR = env.float("GRAY_WEIGHT_FLOOR", default=0.1)
+# Signals that rest on a value vetted as honest (the cleared list) count this much.
+CLEARED_SIGNAL_WEIGHT = env.float("CLEARED_SIGNAL_WEIGHT", default=0.3)
+# An entry is quarantined when its hits in a day reach QUARANTINE_FACTOR times its mean
+# over the QUARANTINE_BASELINE_DAYS before, and at least QUARANTINE_MIN_HITS.
+QUARANTINE_FACTOR = env.float("QUARANTINE_FACTOR", default=10.0)
+QUARANTINE_MIN_HITS = env.int("QUARANTINE_MIN_HITS", default=50)
+QUARANTINE_BASELINE_DAYS = env.int("QUARANTINE_BASELINE_DAYS", default=14)
+# Look-ups: values a partner may look up a day (Partner.lookup_quota overrides it), the
+# purposes each kind of partner may name, and the walk detector: this many misses of phone
+# numbers within one block of LOOKUP_WALK_BLOCK consecutive numbers in a day slow the
+# partner to LOOKUP_SLOWED_RATE for LOOKUP_SLOWED_HOURS and alert the hub.
+LOOKUP_DAILY_QUOTA = env.int("LOOKUP_DAILY_QUOTA", default=20000)
+LOOKUP_PURPOSES = {
+    "classifieds": ["listing", "onboarding", "payment"],
+    "fintech": ["payment", "onboarding", "investigation"],
+    "bank": ["payment", "onboarding", "investigation"],
+    "telecom": ["onboarding", "investigation"],
+    "law_enforcement": ["investigation"],
+}
+LOOKUP_WALK_BLOCK = env.int("LOOKUP_WALK_BLOCK", default=1000)
+LOOKUP_WALK_MISSES = env.int("LOOKUP_WALK_MISSES", default=100)
+LOOKUP_SLOWED_RATE = env.str("LOOKUP_SLOWED_RATE", default="10/min")
+LOOKUP_SLOWED_HOURS = env.int("LOOKUP_SLOWED_HOURS", default=24)
+# A partner's reliability: (confirmed + PRIOR) / (confirmed + refuted + PRIOR) over other
+# partners' feedback on its proposals.
+PARTNER_RELIABILITY_PRIOR = env.int("PARTNER_RELIABILITY_PRIOR", default=4)
 # High-impact decisions wait for a second moderator: rings larger than this many subjects,
 # and blocks of accounts older than this many days.
 SECOND_APPROVAL_RING_SIZE = env.int("SECOND_APPROVAL_RING_SIZE", default=10)

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from antifraud.models import IndicatorKind, Photo, Signal, Subject, SubjectIdentifier
+from antifraud.models import (
+    DIGESTED_KINDS,
+    Photo,
+    Signal,
+    Subject,
+    SubjectIdentifier,
+)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -45,7 +51,7 @@ def evidence_snapshot(
         "identifiers": [
             # Card digests stay out of the snapshot: the last four digits identify enough.
             {"kind": i.kind, "display": i.display or i.value}
-            if i.kind == IndicatorKind.CARD
+            if i.kind in DIGESTED_KINDS
             else {"kind": i.kind, "value": i.value, "display": i.display or i.value}
             for i in identifiers
         ],

@@ -496,8 +496,14 @@ class Report(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="reports")
     report_id = models.CharField(_("report id"), max_length=128)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
-    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="reports")
-    signal = models.OneToOneField(Signal, on_delete=models.PROTECT, related_name="report")
+    # A report of an account or listing; None for a report of indicators alone (a card,
+    # IBAN, phone or device used in a fraud, with no listing behind it).
+    subject = models.ForeignKey(
+        Subject, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
+    signal = models.OneToOneField(
+        Signal, on_delete=models.PROTECT, null=True, blank=True, related_name="report"
+    )
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
     )

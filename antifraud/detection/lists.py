@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from antifraud.detection.base import Batch, Explanation, Hit, Rule, Thresholds
-from antifraud.models import Indicator, IndicatorKind, Scheme, Signal
+from antifraud.models import DIGESTED_KINDS, Indicator, Scheme, Signal
 
 
 def matching_indicators(pairs: set[tuple[str, str]], *, now) -> list[Indicator]:
@@ -35,7 +35,7 @@ def public_match(indicator: Indicator) -> dict:
     return {
         "kind": indicator.kind,
         "display": indicator.display
-        if indicator.kind != IndicatorKind.CARD
+        if indicator.kind not in DIGESTED_KINDS
         else indicator.display[-9:],
         "list": indicator.list,
         "scheme": indicator.scheme or None,

@@ -1,8 +1,19 @@
 from antifraud.models.audit import AuditChain, AuditEvent
 from antifraud.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRecordError
-from antifraud.models.indicators import Indicator, MarketPrice
+from antifraud.models.indicators import (
+    Corroboration,
+    Dispute,
+    Feedback,
+    Indicator,
+    IndicatorHits,
+    LookupAlert,
+    LookupTally,
+    MarketPrice,
+    PhoneReassignment,
+)
 from antifraud.models.outbox import Delivery, DeliveryCircuit, FeedHead
 from antifraud.models.subjects import (
+    DIGESTED_KINDS,
     Category,
     DetectionRule,
     IndicatorKind,
@@ -16,19 +27,27 @@ from antifraud.models.subjects import (
 )
 
 __all__ = [
+    "DIGESTED_KINDS",
     "AuditChain",
     "AuditEvent",
     "Category",
+    "Corroboration",
     "Delivery",
     "DeliveryCircuit",
     "DetectionRule",
+    "Dispute",
     "FeedHead",
+    "Feedback",
     "ImmutableModel",
     "ImmutableQuerySet",
     "ImmutableRecordError",
     "Indicator",
+    "IndicatorHits",
     "IndicatorKind",
+    "LookupAlert",
+    "LookupTally",
     "MarketPrice",
+    "PhoneReassignment",
     "Photo",
     "PhotoHash",
     "Scheme",

@@ -21,6 +21,9 @@ class Delivery(models.Model):
         LISTING_RESTORED = "listing.restored", "listing.restored"
         INDICATOR_LISTED = "indicator.listed", "indicator.listed"
         INDICATOR_DELISTED = "indicator.delisted", "indicator.delisted"
+        INDICATOR_PROMOTED = "indicator.promoted", "indicator.promoted"
+        INDICATOR_DISPUTED = "indicator.disputed", "indicator.disputed"
+        INDICATOR_QUARANTINED = "indicator.quarantined", "indicator.quarantined"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

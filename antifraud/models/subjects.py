@@ -142,9 +142,14 @@ class IndicatorKind(models.TextChoices):
     DEVICE = "device", _("Device")
     PHOTO = "photo", _("Photo hash")
     URL = "url", _("URL")
+    # A Kazakh individual or business identification number (IIN or BIN), kept as a keyed
+    # digest and its last four digits, as cards are.
+    IIN = "iin", _("IIN/BIN")
 
 
 INDICATOR_KINDS = [k.value for k in IndicatorKind]
+# Kinds kept only as a keyed digest and shown by their last four digits.
+DIGESTED_KINDS = frozenset({IndicatorKind.CARD, IndicatorKind.IIN})
 
 
 class SubjectIdentifier(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.models import Partner, User
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError
-from antifraud.models import Delivery, Indicator, IndicatorKind
+from antifraud.models import Corroboration, Delivery, Dispute, Indicator, IndicatorKind
 from antifraud.services.outbox import outbox_write
+from antifraud.services.registry import end, support_record
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def indicator_list(
     if current is not None:
         expired = current.expires_at is not None and current.expires_at <= now
         if expired:
-            _revoke(current, reason="expired", now=now)
+            end(current, how=Indicator.End.EXPIRED, reason="expired", now=now)
         elif current.list == list == Indicator.List.BLACK or (
             current.list == Indicator.List.BLACK and list == Indicator.List.GRAY
         ):
@@ -71,9 +72,8 @@ def indicator_list(
             # Gray entries always expire (a constraint), and expires_at was set above.
             assert current.expires_at is not None and expires_at is not None
             current.expires_at = max(current.expires_at, expires_at)
-            if partner is not None and partner.pk != current.partner_id:
-                current.corroborations += 1
-            current.save(update_fields=["expires_at", "corroborations"])
+            current.fresh_at = now
+            current.save(update_fields=["expires_at", "fresh_at"])
             return Listing(current, created=False)
         elif current.list == Indicator.List.CLEARED and origin != Indicator.Origin.DECISION:
             raise DomainError(
@@ -81,7 +81,13 @@ def indicator_list(
                 code="value_cleared",
             )
         else:
-            _revoke(current, reason=f"superseded by the {list} list", now=now)
+            end(
+                current,
+                how=Indicator.End.SUPERSEDED,
+                reason=f"superseded by the {list} list",
+                now=now,
+                by=actor,
+            )
 
     indicator = Indicator.objects.create(
         kind=kind,
@@ -95,6 +101,7 @@ def indicator_list(
         partner=partner,
         created_by=actor,
         listed_at=now,
+        fresh_at=now,
         expires_at=expires_at if list == Indicator.List.GRAY else None,
     )
     if kind == IndicatorKind.PHOTO:
@@ -112,23 +119,21 @@ def indicator_list(
     return Listing(indicator, created=True)
 
 
-def _revoke(indicator: Indicator, *, reason: str, now: datetime) -> None:
-    indicator.revoked_at = now
-    indicator.revoked_reason = reason[:200]
-    indicator.save(update_fields=["revoked_at", "revoked_reason"])
-
-
 @transaction.atomic
 def indicators_revoke(
-    *, actor: User | None, indicators: Iterable[Indicator], reason: str
+    *,
+    actor: User | None,
+    indicators: Iterable[Indicator],
+    reason: str,
+    how: str = Indicator.End.OVERTURNED,
 ) -> list[Indicator]:
-    """Take entries out of force (an overturned decision, a supervisor's correction)."""
+    """Take entries out of force (an overturned decision)."""
     now = timezone.now()
     revoked = []
     for indicator in Indicator.objects.select_for_update().filter(
         pk__in=[i.pk for i in indicators], revoked_at__isnull=True
     ):
-        _revoke(indicator, reason=reason, now=now)
+        end(indicator, how=how, reason=reason, now=now, by=actor)
         revoked.append(indicator)
     if revoked:
         audit_record(
@@ -151,7 +156,12 @@ def indicators_expire(*, now: datetime | None = None, batch: int = 1000) -> int:
     if not expired:
         return 0
     due = [i.pk for i in expired]
-    Indicator.objects.filter(pk__in=due).update(revoked_at=now, revoked_reason="expired")
+    Indicator.objects.filter(pk__in=due).update(
+        revoked_at=now, revoked_reason="expired", ended=Indicator.End.EXPIRED
+    )
+    Dispute.objects.filter(indicator_id__in=due, status=Dispute.Status.OPEN).update(
+        status=Dispute.Status.REVOKED, resolution="expired", resolved_at=now
+    )
     # Partners that copied the entries learn they are no longer in force.
     outbox_write(
         event_type=Delivery.EventType.INDICATOR_DELISTED,
@@ -175,13 +185,20 @@ def indicator_propose(
     reason: str,
     scheme: str = "",
     expires_in_days: int | None = None,
+    source: str = Corroboration.Source.PROPOSAL,
+    amount: int | None = None,
+    occurred_on: date | None = None,
+    report_ref: str = "",
     now: datetime | None = None,
 ) -> Listing:
-    """A partner's proposal: the normalised value goes on the gray list, expiring, never on
-    the black one. A new entry is announced to every partner (`indicator.listed`); an
-    entry already in force is extended or corroborated, and a black one stays black. A
-    value vetted as honest is refused (`value_cleared`)."""
+    """A partner's proposal, or its report of a value used in a fraud: the normalised value
+    goes on the gray list at once (so that banks can warn), expiring, never on the black
+    one, and the partner is counted among the entry's supporters; partners of two kinds
+    put the entry in the promotion queue. A new entry is announced to every partner
+    (`indicator.listed`); an entry already in force is extended, and a black one stays
+    black. A value vetted as honest is refused (`value_cleared`)."""
     now = now or timezone.now()
+    report = source == Corroboration.Source.REPORT
     listing = indicator_list(
         actor=None,
         partner=partner,
@@ -189,31 +206,45 @@ def indicator_propose(
         value=value,
         display=display,
         list=Indicator.List.GRAY,
-        origin=Indicator.Origin.PARTNER_PROPOSAL,
-        origin_ref=f"partner:{partner.slug}",
+        origin=Indicator.Origin.PARTNER_REPORT if report else Indicator.Origin.PARTNER_PROPOSAL,
+        origin_ref=report_ref or f"partner:{partner.slug}",
         scheme=scheme,
         reason=reason,
         expires_at=now + timedelta(days=expires_in_days or settings.GRAY_LIST_DAYS),
+        now=now,
+    )
+    indicator = listing.indicator
+    support = support_record(
+        indicator=indicator,
+        partner=partner,
+        source=source,
+        reason=reason,
+        scheme=scheme,
+        amount=amount,
+        occurred_on=occurred_on,
+        report_ref=report_ref,
         now=now,
     )
     if listing.created:
         outbox_write(
             event_type=Delivery.EventType.INDICATOR_LISTED,
             at=now,
-            indicators=[listing.indicator],
-            extra={"proposed_by": partner.slug},
+            indicators=[indicator],
+            extra={"entry": indicator.pk, "proposed_by": partner.slug},
         )
     # Every proposal is on the trail, also one that only corroborated an existing entry.
     audit_record(
         actor=None,
         partner=partner,
-        action="indicator.proposed",
-        target=listing.indicator,
+        action="indicator.reported" if report else "indicator.proposed",
+        target=indicator,
         payload={
             "kind": kind,
             "created": listing.created,
-            "list": listing.indicator.list,
-            "expires_at": listing.indicator.expires_at,
+            "list": indicator.list,
+            "expires_at": indicator.expires_at,
+            "supporters": support.partners,
+            "kinds": support.kinds,
         },
     )
     return listing

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,11 +22,15 @@ def outbox_write(
     decision: dict[str, Any] | None = None,
     indicators: Sequence[Indicator] = (),
     extra: dict[str, Any] | None = None,
+    partners: Iterable[Partner] | None = None,
 ) -> list[Delivery]:
-    """One outbox row per active partner, in the caller's transaction. After commit, rows
-    for partners with a webhook URL are sent by Celery; every row is also in the partner's
-    event feed."""
-    partners = list(Partner.objects.filter(is_active=True).order_by("pk"))
+    """One outbox row per active partner (or per active partner of `partners`, for an event
+    meant for some only), in the caller's transaction. After commit, rows for partners with
+    a webhook URL are sent by Celery; every row is also in the partner's event feed."""
+    recipients = Partner.objects.filter(is_active=True)
+    if partners is not None:
+        recipients = recipients.filter(pk__in=[p.pk for p in partners])
+    partners = list(recipients.order_by("pk"))
     rows = [
         Delivery(
             partner=partner,
