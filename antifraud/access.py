@@ -151,16 +151,23 @@ def _lookup(path: str) -> str:
     return "pk" if path == "pk" else f"{path}_id"
 
 
+def may_see_some(actor: Actor | None, model: type[models.Model]) -> bool:
+    """The actor may see some objects of the model (which ones: `visible`), so that a page
+    knows whether to show a section of them at all."""
+    scope = _scope(model)
+    if not signed_in(actor) or (scope.view is not None and not may(actor, scope.view)):
+        return False
+    return partner_of(actor) is None or not scope.hub_only
+
+
 def visible(actor: Actor | None, queryset: QS) -> QS:
     """The objects of `queryset` the actor may see."""
     scope = _scope(queryset.model)
-    if not signed_in(actor) or (scope.view is not None and not may(actor, scope.view)):
+    if not may_see_some(actor, queryset.model):
         return queryset.none()
     partner_id = partner_of(actor)
     if partner_id is None:
         return queryset
-    if scope.hub_only:
-        return queryset.none()
     if scope.partner is None:
         return queryset
     own = models.Q(**{_lookup(scope.partner): partner_id})
@@ -185,13 +192,11 @@ def owner_partner_id(obj: models.Model) -> int | None:
 def in_scope(actor: Actor | None, obj: models.Model) -> bool:
     """An object already loaded is one the actor may see: the same rule as `visible`."""
     scope = _scope(type(obj))
-    if not signed_in(actor) or (scope.view is not None and not may(actor, scope.view)):
+    if not may_see_some(actor, type(obj)):
         return False
     partner_id = partner_of(actor)
     if partner_id is None:
         return True
-    if scope.hub_only:
-        return False
     if scope.partner is None or owner_partner_id(obj) == partner_id:
         return True
     return (
@@ -336,6 +341,18 @@ def may_dispute_indicator(actor: Actor | None, indicator: models.Model) -> bool:
     return may(actor, "antifraud.dispute_indicator") and in_scope(actor, indicator)
 
 
+def may_report_reassignments(actor: Actor | None) -> bool:
+    """Only a telecom operator's system says that a number went to a new subscriber."""
+    from accounts.models import Partner
+
+    partner = getattr(actor, "partner", None)
+    return (
+        may(actor, "antifraud.add_indicator")
+        and partner is not None
+        and partner.kind == Partner.Kind.TELECOM
+    )
+
+
 def may_review_indicator(
     actor: Actor | None, indicator: models.Model, *, revoking: bool = False
 ) -> bool:
@@ -347,6 +364,13 @@ def may_review_indicator(
         and in_scope(actor, indicator)
         and (revoking or not listed_it(actor, indicator))  # type: ignore[arg-type]
     )
+
+
+def may_see_entry_evidence(actor: Actor | None, indicator: models.Model) -> bool:
+    """Every partner's support, disputes and feedback on an entry: seen by the senior
+    moderators who may revoke it, as they judge it on them. Others see their own partner's
+    (`visible`)."""
+    return may_review_indicator(actor, indicator, revoking=True)
 
 
 def may_manage_api_keys(actor: Actor | None, partner: Partner) -> bool:

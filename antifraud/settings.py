@@ -393,6 +393,7 @@ SPECTACULAR_SETTINGS = {
         "SubjectKindEnum": "antifraud.models.Subject.Kind",
         "CaseStatusEnum": "reviews.models.Case.Status",
         "AppealStatusEnum": "reviews.models.Appeal.Status",
+        "ItemStatusEnum": "antifraud.api.registry_serializers.ItemStatus",
     },
 }
 # Partner API limits.

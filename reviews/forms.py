@@ -53,6 +53,13 @@ class DecisionForm(forms.Form):
         max_value=GRAY_DAYS_MAX,
         required=False,
     )
+    vet_identifiers = forms.BooleanField(
+        label=_(
+            "Clearing: I checked this subject's phones, e-mails, cards and other identifiers; "
+            "put them on the cleared list"
+        ),
+        required=False,
+    )
     ring = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
     # A fresh mark each time the form is drawn; sending the same form twice records once.
     attempt = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -83,6 +90,10 @@ class DecisionForm(forms.Form):
             if not (data.get("internal_note") or "").strip():
                 self.add_error("internal_note", _("Say why you escalate."))
         elif action:
+            if data.get("vet_identifiers") and action != Decision.Action.CLEAR:
+                self.add_error(
+                    "vet_identifiers", _("Only a clearance puts identifiers on the cleared list.")
+                )
             if not data.get("policy"):
                 self.add_error("policy", _("Choose the policy the decision rests on."))
             if not (data.get("statement_of_reasons") or "").strip():
@@ -111,6 +122,7 @@ class DecisionForm(forms.Form):
             indicators=choices,
             gray_days=data.get("gray_days"),
             ring_subject_ids=tuple(data.get("ring") or ()),
+            vet_identifiers=bool(data.get("vet_identifiers")),
             attempt=data.get("attempt"),
         )
 

@@ -226,3 +226,17 @@ def proposals_waiting(*, user: User) -> list[DecisionProposal]:
         .select_related("case__subject__partner", "proposed_by", "policy")
         .order_by("proposed_at")[:200]
     )
+
+
+# --- the lists ----------------------------------------------------------------------------
+
+
+def decision_case_id(*, user: User, decision_id: int) -> int | None:
+    """The case a decision was made on, when the user may see the decision: what a list
+    entry's origin (`decision:<id>`) links to."""
+    return (
+        Decision.objects.visible_to(user)
+        .filter(pk=decision_id)
+        .values_list("case_id", flat=True)
+        .first()
+    )

@@ -174,6 +174,31 @@ ROWS: dict[str, Row] = {
         # A rule runs on every partner's reports: only the hub's administrators change it.
         "login 403 403 403 403 403 403 ok login login",
     ),
+    # --- the lists: the entries are Kolesa's proposals (the page's one withdrawn, which
+    # only Kolesa and the hub still see); its staff never promote their own partner's entry
+    # nor resolve its disputes, any senior moderator who sees it may revoke or release it
+    "lists": get(fixed("lists"), STAFF_READ),
+    "list-entry": get(
+        lambda w: reverse("list-entry", args=[w_entry(w, withdrawn=True)]), CASE_READ
+    ),
+    "list-entry-dispute": post(
+        lambda w: reverse("list-entry-dispute", args=[w_entry(w)]),
+        "login ok ok 403 ok ok ok ok login login",
+    ),
+    "list-entry-promote": post(
+        lambda w: reverse("list-entry-promote", args=[w_entry(w)]),
+        "login 403 403 403 403 ok 403 ok login login",
+    ),
+    "list-entry-revoke": post(
+        lambda w: reverse("list-entry-revoke", args=[w_entry(w)]), SENIOR_LIST
+    ),
+    "list-entry-release": post(
+        lambda w: reverse("list-entry-release", args=[w_entry(w)]), SENIOR_LIST
+    ),
+    "list-dispute-resolve": post(
+        lambda w: reverse("list-dispute-resolve", args=[w_dispute(w)]),
+        "login 403 403 403 403 ok 403 ok login login",
+    ),
     # --- the partner API: keys only; another partner's case is not found
     "api-lookup": api("POST", fixed("api-lookup"), API_PARTNER),
     "api-indicators": api("POST", fixed("api-indicators"), API_PARTNER),
@@ -184,6 +209,26 @@ ROWS: dict[str, Row] = {
         "GET",
         lambda w: reverse("api-case-detail", args=[w.case.pk]),
         "401 401 401 401 401 401 401 401 ok 404",
+    ),
+    # The registry: only the proposer withdraws (another partner: 403 `not_yours`); anyone
+    # disputes (the proposer's dispute is refused by the domain, 409 `own_entry`); only
+    # telecom operators report reassigned numbers, and neither Kolesa nor Krisha is one.
+    "api-indicator-withdraw": api(
+        "POST",
+        lambda w: reverse("api-indicator-withdraw", args=[w_entry(w)]),
+        "401 401 401 401 401 401 401 401 ok 403",
+    ),
+    "api-indicator-disputes": Row(
+        "POST",
+        lambda w: reverse("api-indicator-disputes", args=[w_entry(w)]),
+        API_PARTNER,
+        body='{"reason": "The number belongs to our customer."}',
+    ),
+    "api-indicator-feedback": api("POST", fixed("api-indicator-feedback"), API_PARTNER),
+    "api-indicator-reassignments": api(
+        "POST",
+        fixed("api-indicator-reassignments"),
+        "401 401 401 401 401 401 401 401 403 403",
     ),
     "api-schema": get(fixed("api-schema"), EVERYONE),
     "api-docs": get(fixed("api-docs"), EVERYONE),
@@ -285,6 +330,36 @@ ROWS["admin:auth_user_password_change"] = get(
 
 def w_token(world: World) -> str:
     return appeal_token(decision_id=world.decision.pk, decided_at=world.decision.decided_at)
+
+
+def w_entry(world: World, *, withdrawn: bool = False) -> int:
+    """A gray entry Kolesa proposed: in force, or withdrawn."""
+    from antifraud.normalize import normalize
+    from antifraud.services.indicators import indicator_propose
+    from antifraud.services.registry import indicator_withdraw
+
+    kolesa = world.case.partner
+    phone = normalize("phone", "+77015550404" if withdrawn else "+77015550303")
+    entry = indicator_propose(
+        partner=kolesa,
+        kind=phone.kind,
+        value=phone.value,
+        display=phone.display,
+        reason="Предоплата за автомобиль, которого нет.",
+    ).indicator
+    if withdrawn:
+        indicator_withdraw(partner=kolesa, indicator_id=entry.pk)
+    return entry.pk
+
+
+def w_dispute(world: World) -> int:
+    """A hub moderator's open dispute of Kolesa's entry."""
+    from antifraud.services.registry import dispute_open
+
+    dispute = dispute_open(
+        actor=world.users["hub"], indicator_id=w_entry(world), reason="Номер принадлежит банку."
+    )
+    return dispute.pk
 
 
 # --- the URLconf ----------------------------------------------------------------------------

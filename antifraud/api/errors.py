@@ -92,7 +92,15 @@ def _first_message(errors: dict[str, list[dict[str, str]]]) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message), status=exc.status)
+        # A refusal that passes with time (a daily quota) says when, as throttles do.
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is None:
+            return Response(error_body(exc.code, exc.message), status=exc.status)
+        return Response(
+            error_body(exc.code, exc.message, retry_after=int(retry_after)),
+            status=exc.status,
+            headers={"Retry-After": str(int(retry_after))},
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         # The database is down or restarting: say so in JSON, and when to come back. What a
         # failed call tried to write was rolled back, so sending it again is safe (reports

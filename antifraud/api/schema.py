@@ -32,4 +32,5 @@ ENUM_NAME_OVERRIDES = {
     "SubjectKindEnum": "antifraud.models.Subject.Kind",
     "CaseStatusEnum": "reviews.models.Case.Status",
     "AppealStatusEnum": "reviews.models.Appeal.Status",
+    "ItemStatusEnum": "antifraud.api.registry_serializers.ItemStatus",
 }

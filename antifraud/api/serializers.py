@@ -9,7 +9,15 @@ from django.conf import settings
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 
-from antifraud.models import Delivery, Indicator, IndicatorKind, Scheme, SubjectIdentifier
+from antifraud.detection.lists import HANDLING
+from antifraud.models import (
+    Delivery,
+    Indicator,
+    IndicatorKind,
+    LookupTally,
+    Scheme,
+    SubjectIdentifier,
+)
 from antifraud.models.indicators import GRAY_DAYS_MAX, GRAY_DAYS_MIN
 from antifraud.normalize import NormalizationError, Normalized, normalize
 
@@ -24,6 +32,9 @@ LOOKUP_FIELDS: dict[str, str] = {
     "cards": IndicatorKind.CARD,
     "ibans": IndicatorKind.IBAN,
     "photo_hashes": IndicatorKind.PHOTO,
+    "devices": IndicatorKind.DEVICE,
+    "urls": IndicatorKind.URL,
+    "iins": IndicatorKind.IIN,
 }
 
 
@@ -118,9 +129,11 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text=(
             "Machine-readable: `invalid`, `parse_error`, `not_authenticated`, `invalid_key`, "
-            "`not_found`, `throttled`, `body_too_large`, `too_many_reports`, "
-            "`too_many_values`, `invalid_cursor`, `value_cleared`, `unsupported_media_type`, "
-            "`method_not_allowed`, …"
+            "`not_found`, `throttled`, `quota_exceeded`, `purpose_not_allowed`, "
+            "`body_too_large`, `too_many_reports`, `too_many_values`, `too_many_items`, "
+            "`invalid_cursor`, `value_cleared`, `not_yours`, `not_in_force`, "
+            "`not_withdrawable`, `own_entry`, `already_disputed`, `not_a_telecom`, "
+            "`unsupported_media_type`, `method_not_allowed`, …"
         )
     )
     message = serializers.CharField(help_text="For people; may change between versions.")
@@ -133,7 +146,8 @@ class ErrorSerializer(serializers.Serializer):
         "and why.",
     )
     retry_after = serializers.IntegerField(
-        required=False, help_text="Only for `throttled`: seconds to wait, as in Retry-After."
+        required=False,
+        help_text="Only for `throttled` and `quota_exceeded`: seconds to wait, as in Retry-After.",
     )
 
 
@@ -161,36 +175,62 @@ def _lookup_list(label: str) -> serializers.ListField:
 
 
 class LookupSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(
+        choices=LookupTally.Purpose.choices,
+        help_text="Why you look these values up: `payment` (a payment about to be made), "
+        "`listing` (a listing being posted), `onboarding` (a new customer or account), "
+        "`investigation` (a case being investigated). Each kind of partner may name some "
+        "only: classifieds platforms listing, onboarding and payment; banks and fintechs "
+        "payment, onboarding and investigation; telecom operators onboarding and "
+        "investigation; law enforcement investigation.",
+    )
     phones = _lookup_list("Phone numbers (Kazakh numbers may omit +7)")
     emails = _lookup_list("E-mail addresses")
     cards = _lookup_list("Card numbers (compared by keyed digest, never stored)")
     ibans = _lookup_list("IBANs")
     photo_hashes = _lookup_list("PDQ hashes of photos (64 hexadecimal digits)")
+    devices = _lookup_list("Device ids (8 to 128 of a-z 0-9 : . _ -, case-insensitive)")
+    urls = _lookup_list("http(s) URLs (compared without `www.`, fragment or trailing slash)")
+    iins = _lookup_list("Kazakh IINs and BINs (12 digits; compared by keyed digest)")
 
 
 class ListMatchSerializer(serializers.Serializer):
     """What a partner may learn of a listed value (antifraud.detection.lists.public_match):
     nothing about who carries it."""
 
+    id = serializers.IntegerField(
+        help_text="The list entry: name it to give feedback on the match "
+        "(`/api/v1/indicators/feedback/`) or to dispute the entry "
+        "(`/api/v1/indicators/{id}/disputes/`)."
+    )
     kind = serializers.ChoiceField(choices=IndicatorKind.choices)
-    display = serializers.CharField()
+    display = serializers.CharField(
+        help_text="The value as a person may see it; cards and IINs by their last four digits."
+    )
     list = serializers.ChoiceField(choices=[Indicator.List.BLACK, Indicator.List.GRAY])
     scheme = serializers.ChoiceField(choices=Scheme.choices, allow_null=True)
     since = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
+    handling = serializers.ChoiceField(
+        choices=sorted(set(HANDLING.values())),
+        help_text="What to do: `block` (a black entry: a moderator's decision or a promotion "
+        "confirmed it) — block the payment or the listing; `warn` (a gray entry: suspected "
+        "by partners, not yet confirmed) — let it go ahead but show the user a warning.",
+    )
 
 
 class LookupResultSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=IndicatorKind.choices, help_text="phone, email, card, iban or photo."
+        choices=IndicatorKind.choices,
+        help_text="phone, email, card, iban, photo, device, url or iin.",
     )
     query = serializers.CharField(
-        help_text="The value as sent; for cards only the last four digits are echoed."
+        help_text="The value as sent; for cards and IINs only the last four digits are echoed."
     )
     normalized = serializers.CharField(
         allow_null=True,
         help_text="The value in normal form (phones E.164, e-mails lower-cased); for cards "
-        "only the last four digits. Null when the value is invalid.",
+        "and IINs only the last four digits. Null when the value is invalid.",
     )
     match = ListMatchSerializer(allow_null=True, help_text="Null when the value is on no list.")
     error = FieldErrorSerializer(allow_null=True, help_text="Why the value could not be checked.")
@@ -228,6 +268,10 @@ class IndicatorProposalSerializer(serializers.Serializer):
 class IndicatorListingSerializer(serializers.Serializer):
     """The entry in force for the value after the proposal."""
 
+    id = serializers.IntegerField(
+        help_text="The entry: name it to withdraw your proposal "
+        "(`/api/v1/indicators/{id}/withdraw/`)."
+    )
     kind = serializers.ChoiceField(choices=IndicatorKind.choices)
     display = serializers.CharField()
     list = serializers.ChoiceField(
@@ -237,6 +281,14 @@ class IndicatorListingSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     created = serializers.BooleanField(
         help_text="False when an entry already covered the value (its expiry may have grown)."
+    )
+    supporters = serializers.IntegerField(
+        help_text="How many partners stand behind the entry (proposed or reported the value), "
+        "you included. Which partners is not told."
+    )
+    awaiting_promotion = serializers.BooleanField(
+        help_text="True when partners of two kinds support the gray entry: it waits for a "
+        "senior moderator, who may make it black."
     )
 
 

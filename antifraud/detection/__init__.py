@@ -18,6 +18,7 @@ from typing import Any
 
 from antifraud.detection import bursts, contacts, lists, photos, prices, repeat, text
 from antifraud.detection.base import Batch, Rule, RuleSetting, settings_of
+from antifraud.detection.registry import cleared_lowered
 from antifraud.models import DetectionRule, Signal, Subject
 
 FAMILIES = (lists, prices, text, photos, repeat, contacts, bursts)
@@ -72,7 +73,8 @@ def run(*, subject: Subject, now: datetime) -> Findings:
 def hits_as_signals(setting: RuleSetting, batch: Batch) -> list[Signal]:
     rule = setting.rule
     made = []
-    for hit in rule.detect(batch, setting.thresholds):
+    for found in rule.detect(batch, setting.thresholds):
+        hit = cleared_lowered(batch, found) if rule.rests_on_contacts else found
         made.append(
             Signal(
                 subject=hit.subject,
@@ -89,6 +91,7 @@ def hits_as_signals(setting: RuleSetting, batch: Batch) -> list[Signal]:
                 rule=rule.code,
                 rule_version=setting.version,
                 shadow=setting.mode == DetectionRule.Mode.SHADOW,
+                weight=round(hit.weight, 3),
                 created_at=batch.now,
             )
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from antifraud.models import (
     DetectionRule,
     IndicatorKind,
     Photo,
+    Scheme,
     Signal,
     Subject,
     SubjectIdentifier,
@@ -50,38 +51,65 @@ def money(amount: int | float) -> str:
 @dataclass(frozen=True)
 class Explanation:
     """A sentence with named blanks and the values for them. `template` is an English
-    message id, marked for translation where the rule defines it (gettext_noop)."""
+    message id, marked for translation where the rule defines it (gettext_noop). `notes`
+    are further sentences, rendered after it: why the signal weighs less than usual."""
 
     template: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[Explanation, ...] = ()
 
     def render(self, language: str | None = None) -> str:
         with translation.override(language or "en"):
             values = {name: _localized(name, value) for name, value in self.params.items()}
             try:
-                return gettext(self.template) % values
+                text = gettext(self.template) % values
             except (KeyError, ValueError, TypeError):
-                return self.template % values
+                text = self.template % values
+        return " ".join([text, *(note.render(language) for note in self.notes)])
+
+    def noted(self, *notes: Explanation) -> Explanation:
+        """The same sentence with these notes after it."""
+        return replace(self, notes=(*self.notes, *notes))
 
     def as_json(self) -> dict[str, Any]:
-        return {"template": self.template, "params": dict(self.params)}
+        data: dict[str, Any] = {"template": self.template, "params": dict(self.params)}
+        if self.notes:
+            data["notes"] = [note.as_json() for note in self.notes]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Explanation | None:
         if not isinstance(data, Mapping) or not isinstance(data.get("template"), str):
             return None
         params = data.get("params")
-        return cls(data["template"], params if isinstance(params, Mapping) else {})
+        notes = data.get("notes")
+        return cls(
+            data["template"],
+            params if isinstance(params, Mapping) else {},
+            tuple(
+                note
+                for note in (cls.from_json(n) for n in (notes if isinstance(notes, list) else []))
+                if note is not None
+            ),
+        )
+
+
+def weight_shown(weight: float) -> str:
+    """0.4, 0.35, 1 — a weight as an explanation writes it."""
+    return f"{weight:.2f}".rstrip("0").rstrip(".")
 
 
 def _localized(name: str, value: Any) -> Any:
-    """Codes shown by their labels in the language: a `category` or `kind` code; a list of
-    kind codes ("phone, card"); a list of [kind, shown] pairs ("Phone +7 701 …, Card ••••
-    1234")."""
+    """Codes shown by their labels in the language: a `category`, `kind` or `scheme` code (a
+    scheme lower-cased, for running text); a list of kind codes ("phone, card"); a list of
+    [kind, shown] pairs ("Phone +7 701 …, Card •••• 1234")."""
     if name == "category" and value in Category.values:
         return str(Category(value).label)
     if name == "kind" and value in IndicatorKind.values:
         return str(IndicatorKind(value).label)
+    if name == "scheme" and value in Scheme.values:
+        label = str(Scheme(value).label)
+        return label[:1].lower() + label[1:]
     if isinstance(value, list):
         shown = []
         for item in value:
@@ -122,6 +150,9 @@ class Hit:
     # What makes this hit the same as an earlier one of the same rule version on the same
     # subject: the same evidence raised again is not stored twice.
     key: str = ""
+    # How much the score counts in the risk (Signal.weight): less than 1 when the evidence
+    # is weaker than the score says, e.g. a gray entry nobody corroborated for months.
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +165,9 @@ class Rule:
     detect: Callable[[Batch, Thresholds], Iterable[Hit]]
     default_mode: str = DetectionRule.Mode.LIVE
     source: str = Signal.Source.DETECTION_RULE
+    # The rule's evidence is the subject's contacts and accounts (not its photos or text): a
+    # subject carrying a value vetted as honest weighs less (antifraud.detection.registry).
+    rests_on_contacts: bool = False
 
 
 @dataclass(frozen=True)

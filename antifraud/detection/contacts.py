@@ -61,5 +61,6 @@ RULES = [
         scheme=Scheme.FAKE_CONTACTS,
         defaults={"score": 45, "score_per_extra": 10},
         detect=detect,
+        rests_on_contacts=True,
     )
 ]

@@ -129,10 +129,11 @@ def _carriers(hashes: set[str]) -> dict[str, list[Carrier]]:
 
 
 def _blacklisted(hashes: set[str], batch: Batch) -> dict[str, Indicator]:
-    """The black-listed photo entries in force among the hashes (one query)."""
+    """The black-listed photo entries that answer matches among the hashes, quarantined ones
+    left out (one query)."""
     return {
         indicator.value: indicator
-        for indicator in Indicator.objects.active(batch.now).filter(
+        for indicator in Indicator.objects.matching(batch.now).filter(
             kind=IndicatorKind.PHOTO, list=Indicator.List.BLACK, value__in=hashes
         )
     }

@@ -7,19 +7,22 @@ share identifiers with, and merges the rings they touch, so pages read a ring wi
 indexed query instead of walking the graph.
 
 A value carried by more than RING_VALUE_MAX subjects (a shared office phone, a marketplace's
-support address) links nobody: it would merge unrelated people into one ring.
+support address) links nobody: it would merge unrelated people into one ring. Nor does a
+value vetted as honest (the cleared list), and a number reassigned to a new subscriber links
+its earlier subscriber's subjects and its new one's apart (antifraud.detection.registry).
+Rings only ever merge: links made before a value was cleared or a number reassigned stay.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import reduce
-from operator import or_
 
 from django.db.models import Count, Q
 
+from antifraud.detection.registry import seen_before
 from antifraud.models import IndicatorKind, Photo, Subject, SubjectIdentifier
+from antifraud.services.registry import cleared_values, reassigned_since
 
 RING_VALUE_MAX = 50
 PHOTO_DISTANCE = 31
@@ -66,8 +69,9 @@ def rings_update(subject_ids: Iterable[int]) -> int:
     pairs = set(
         SubjectIdentifier.objects.filter(subject_id__in=members).values_list("kind", "value")
     )
-    linked = _holders(pairs)
-    for holders in linked.values():
+    for holders in _by_subscriber(_holders(pairs)):
+        if not holders:
+            continue
         first, *rest = sorted(holders)
         for other in rest:
             graph.join(first, other)
@@ -92,26 +96,58 @@ def rings_update(subject_ids: Iterable[int]) -> int:
 
 def _holders(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
     """For each (kind, value), the subjects carrying it — leaving out values too common to
-    link anyone (two queries)."""
+    link anyone and values vetted as honest (three queries). Selected with IN lists and
+    matched up here: one OR-ed condition per value is too deep for SQLite in a large batch."""
     if not pairs:
         return {}
-    condition = reduce(or_, (Q(kind=k, value=v) for k, v in pairs))
+    kinds, values = {k for k, _ in pairs}, {v for _, v in pairs}
     common = {
         (row["kind"], row["value"])
-        for row in SubjectIdentifier.objects.filter(condition)
+        for row in SubjectIdentifier.objects.filter(kind__in=kinds, value__in=values)
         .values("kind", "value")
         .annotate(n=Count("subject_id"))
         .filter(n__gt=RING_VALUE_MAX)
     }
-    usable = pairs - common
+    # An honest value copied by a scammer (a cleared photo, a phone on a fake listing) must
+    # not pull the honest person into the scammer's ring, where one bulk decision takes all.
+    usable = pairs - common - cleared_values(pairs)
     if not usable:
         return {}
     holders: dict[tuple[str, str], set[int]] = defaultdict(set)
     for subject_id, kind, value in SubjectIdentifier.objects.filter(
-        reduce(or_, (Q(kind=k, value=v) for k, v in usable))
+        kind__in={k for k, _ in usable}, value__in={v for _, v in usable}
     ).values_list("subject_id", "kind", "value"):
-        holders[(kind, value)].add(subject_id)
+        if (kind, value) in usable:
+            holders[(kind, value)].add(subject_id)
     return {pair: found for pair, found in holders.items() if len(found) > 1}
+
+
+def _by_subscriber(linked: dict[tuple[str, str], set[int]]) -> list[set[int]]:
+    """The groups of subjects each shared value links. A number reassigned to a new
+    subscriber links those first seen before the day among themselves, and those seen on or
+    after it among themselves, never one with the other (one query, two when a number
+    was reassigned)."""
+    phones = {value for kind, value in linked if kind == IndicatorKind.PHONE}
+    numbers = reassigned_since(phones) if phones else {}
+    if not numbers:
+        return list(linked.values())
+    split = {pair for pair in linked if pair[0] == IndicatorKind.PHONE and pair[1] in numbers}
+    ids = {pk for pair in split for pk in linked[pair]}
+    seen = {
+        pk: min(own, account or own)
+        for pk, own, account in Subject.objects.filter(pk__in=ids).values_list(
+            "pk", "first_seen_at", "account__first_seen_at"
+        )
+    }
+    groups = []
+    for pair, holders in linked.items():
+        if pair not in split:
+            groups.append(holders)
+            continue
+        day = numbers[pair[1]]
+        before = {pk for pk in holders if pk in seen and seen_before(seen[pk], day)}
+        groups.extend([before, holders - before])
+    return groups
 
 
 def _near_photo_links(ids: set[int]) -> list[tuple[int, int]]:

@@ -306,6 +306,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="indicator",
+            name="released_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="released from quarantine"
+            ),
+        ),
+        migrations.AddField(
+            model_name="indicator",
             name="ended",
             field=models.CharField(
                 blank=True,

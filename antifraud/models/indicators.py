@@ -129,6 +129,8 @@ class Indicator(models.Model):
     # A spike of hits took the entry out of matching until a senior moderator looks.
     quarantined_at = models.DateTimeField(_("quarantined"), null=True, blank=True)
     quarantine_reason = models.CharField(_("quarantine reason"), max_length=200, blank=True)
+    # A senior moderator's release: a spike that day does not quarantine the entry again.
+    released_at = models.DateTimeField(_("released from quarantine"), null=True, blank=True)
     # The last listing, corroboration or hit: a gray entry's weight decays from here.
     fresh_at = models.DateTimeField(_("last corroborated or hit"), default=timezone.now)
 
@@ -322,6 +324,9 @@ class IndicatorHits(models.Model):
             models.UniqueConstraint(fields=["indicator", "day"], name="indicator_hits_per_day")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id} on {self.day}: {self.hits}"
+
 
 class LookupTally(models.Model):
     """Values a partner looked up, per day, purpose and outcome."""
@@ -353,6 +358,9 @@ class LookupTally(models.Model):
                 fields=["partner", "day", "purpose", "outcome"], name="lookup_tally_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.day} {self.purpose} {self.outcome}: {self.count}"
 
 
 class LookupAlert(models.Model):

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -421,19 +422,35 @@ def spike_threshold(indicator_id: int, day: date) -> float:
     return max(float(settings.QUARANTINE_MIN_HITS), settings.QUARANTINE_FACTOR * total / days)
 
 
+def _first_this_minute(partner: Partner, indicator_id: int, now: datetime) -> bool:
+    """One partner's look-ups of one entry count once a minute, so that no partner alone
+    can look an entry into quarantine in a moment. Without the cache, every one counts."""
+    key = f"registry:hit:{partner.pk}:{indicator_id}:{now:%Y%m%d%H%M}"
+    try:
+        return bool(cache.add(key, 1, timeout=120))
+    except Exception:  # the cache is down: count it
+        return True
+
+
 @transaction.atomic
-def hits_record(counts: dict[int, int], *, now: datetime | None = None) -> list[int]:
-    """Count hits of entries (id → hits) for today; quarantine those whose hits jump far
-    above their own baseline. Returns the ids quarantined now."""
+def hits_record(
+    counts: dict[int, int], *, now: datetime | None = None, partner: Partner | None = None
+) -> list[int]:
+    """Count hits of entries (id → hits) for today — a partner's look-ups (`partner`) at
+    most once a minute per entry —, and quarantine those whose hits jump far above their
+    own baseline. Returns the ids quarantined now."""
     now = now or timezone.now()
     day = timezone.localdate(now)
+    if partner is not None:
+        counts = {i: 1 for i in counts if _first_this_minute(partner, i, now)}
     quarantined = []
     for indicator_id, n in sorted(counts.items()):
         _hits_add(indicator_id, day, n)
         today = IndicatorHits.objects.get(indicator_id=indicator_id, day=day).hits
-        if today >= spike_threshold(indicator_id, day):
-            if indicator_quarantine(indicator_id=indicator_id, hits=today, now=now):
-                quarantined.append(indicator_id)
+        if today >= spike_threshold(indicator_id, day) and indicator_quarantine(
+            indicator_id=indicator_id, hits=today, now=now
+        ):
+            quarantined.append(indicator_id)
     Indicator.objects.filter(pk__in=list(counts)).update(fresh_at=now)
     return quarantined
 
@@ -442,6 +459,9 @@ def indicator_quarantine(*, indicator_id: int, hits: int, now: datetime) -> bool
     """Stop an entry from matching until a senior moderator looks (the caller is atomic)."""
     indicator = _locked(indicator_id)
     if indicator.quarantined_at is not None or not indicator.is_in_force(now):
+        return False
+    released = indicator.released_at
+    if released is not None and timezone.localdate(released) == timezone.localdate(now):
         return False
     indicator.quarantined_at = now
     indicator.quarantine_reason = f"{hits} hits in a day, far above its usual"
@@ -465,7 +485,8 @@ def indicator_release(*, actor: User, indicator_id: int, note: str) -> Indicator
         raise DomainError("the entry is not in quarantine", code="not_quarantined")
     indicator.quarantined_at = None
     indicator.quarantine_reason = ""
-    indicator.save(update_fields=["quarantined_at", "quarantine_reason"])
+    indicator.released_at = now
+    indicator.save(update_fields=["quarantined_at", "quarantine_reason", "released_at"])
     audit_record(actor=actor, action="indicator.released", target=indicator, payload={"note": note})
     _tell(Delivery.EventType.INDICATOR_LISTED, indicator, at=now, extra={"released": True})
     return indicator

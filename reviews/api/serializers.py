@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import date
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -22,15 +24,22 @@ from antifraud.api.serializers import (
     StrictIntegerField,
     StrictRegexField,
     StrictURLField,
+    normalized_or_error,
 )
 from antifraud.detection.base import signal_explanation
-from antifraud.models import Category, IndicatorKind, Scheme, Signal, Subject
-from antifraud.normalize import Normalized
+from antifraud.models import Category, Indicator, IndicatorKind, Scheme, Signal, Subject
+from antifraud.normalize import NormalizationError, Normalized
 from antifraud.photos import PhotoUnreadable, photo_hashes
 from reviews.links import appeal_url
 from reviews.models import Appeal, Case, Decision
 from reviews.scoring import signal_contribution
-from reviews.services.intake import AccountInput, PhotoInput, ReportInput, SubjectInput
+from reviews.services.intake import (
+    AccountInput,
+    IndicatorReportInput,
+    PhotoInput,
+    ReportInput,
+    SubjectInput,
+)
 
 
 def _max(model: type[models.Model], name: str) -> int:
@@ -195,6 +204,17 @@ class ReportSignalSerializer(serializers.Serializer):
     )
 
 
+def police_only(attrs: dict[str, Any], partner: Partner | None) -> None:
+    """The law_enforcement source is the police's own: refused from any other partner."""
+    if attrs["signal"]["source"] == Signal.Source.LAW_ENFORCEMENT and (
+        partner is None or partner.kind != Partner.Kind.LAW_ENFORCEMENT
+    ):
+        raise serializers.ValidationError(
+            {"signal": {"source": ["Only a law-enforcement partner reports as the police."]}},
+            code="source_not_allowed",
+        )
+
+
 class ReportSerializer(serializers.Serializer):
     """One report: validated on its own, so that one bad report refuses only itself."""
 
@@ -219,14 +239,7 @@ class ReportSerializer(serializers.Serializer):
                 {"account": ["Only a listing has an account that posted it."]},
                 code="account_only_for_listings",
             )
-        partner = self.context.get("partner")
-        if attrs["signal"]["source"] == Signal.Source.LAW_ENFORCEMENT and (
-            partner is None or partner.kind != Partner.Kind.LAW_ENFORCEMENT
-        ):
-            raise serializers.ValidationError(
-                {"signal": {"source": ["Only a law-enforcement partner reports as the police."]}},
-                code="source_not_allowed",
-            )
+        police_only(attrs, self.context.get("partner"))
         return attrs
 
 
@@ -263,6 +276,159 @@ def report_input(data: dict[str, Any]) -> ReportInput:
     )
 
 
+# --- reports of indicators alone -----------------------------------------------------------
+
+INDICATOR_REPORT_KINDS = [
+    IndicatorKind.PHONE,
+    IndicatorKind.EMAIL,
+    IndicatorKind.CARD,
+    IndicatorKind.IBAN,
+    IndicatorKind.DEVICE,
+    IndicatorKind.URL,
+    IndicatorKind.IIN,
+]
+INDICATORS_MAX = 20
+# What a subject report carries and a report of indicators alone does not.
+SUBJECT_REPORT_FIELDS = ("subject", "account", "contacts", "photos")
+
+
+class StrictDateField(serializers.DateField):
+    """A date as JSON carries it, a "YYYY-MM-DD" string: a number is refused (`invalid`)."""
+
+    def to_internal_value(self, value: Any) -> date:
+        if not isinstance(value, str):
+            raise serializers.ValidationError("Give the date as YYYY-MM-DD.", code="invalid")
+        return super().to_internal_value(value)
+
+
+class ReportedIndicatorSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[(kind, IndicatorKind(kind).label) for kind in INDICATOR_REPORT_KINDS],
+        help_text="phone, email, card, iban, device, url or iin (a Kazakh IIN or BIN).",
+    )
+    value = StrictCharField(
+        max_length=512,
+        trim_whitespace=False,
+        help_text="In any usual notation; normalised as the lists do (cards and IINs are "
+        "kept only as a keyed digest and their last four digits). A bad value refuses the "
+        "report: `indicators.1.value: invalid_iban`.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            attrs["normalized"] = normalized_or_error(attrs["kind"], attrs["value"])
+        except NormalizationError as exc:
+            raise serializers.ValidationError({"value": [exc.message]}, code=exc.code) from exc
+        return attrs
+
+
+class FraudSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=Scheme.choices)
+    amount = StrictIntegerField(
+        min_value=0,
+        max_value=PRICE_MAX,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="What was lost, in tenge.",
+    )
+    occurred_on = StrictDateField(
+        required=False, allow_null=True, default=None, help_text="When the fraud happened."
+    )
+    description = StrictCharField(
+        max_length=EXPLANATION_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What happened, for the moderators and the lists' reviewers.",
+    )
+
+    def validate_occurred_on(self, value: date | None) -> date | None:
+        if value is not None and value > timezone.localdate():
+            raise serializers.ValidationError("A fraud reported cannot lie ahead.", code="future")
+        return value
+
+
+class IndicatorSignalSerializer(serializers.Serializer):
+    # A declared field named like Field.source: DRF's metaclass takes it off the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=[Signal.Source.PARTNER_REPORT, Signal.Source.LAW_ENFORCEMENT],
+        required=False,
+        default=Signal.Source.PARTNER_REPORT,
+        help_text="`law_enforcement` from a law-enforcement partner only.",
+    )
+    score = StrictIntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=50,
+        help_text="Your confidence; the signal on each subject carrying a value scores this.",
+    )
+
+
+class IndicatorReportSerializer(serializers.Serializer):
+    """A report of values used in a fraud with no account or listing behind it, as a bank,
+    a telecom or the police knows them. Validated on its own, like every report."""
+
+    report_id = StrictCharField(
+        max_length=REPORT_ID_MAX,
+        help_text="Your id of this report. Sending it again returns the first answer and "
+        "changes nothing.",
+    )
+    indicators = serializers.ListField(
+        child=ReportedIndicatorSerializer(),
+        min_length=1,
+        max_length=INDICATORS_MAX,
+        help_text="The values used in the fraud: each goes on the gray list with you among "
+        "its supporters.",
+    )
+    fraud = FraudSerializer(help_text="The fraud they were used in: the entries' evidence.")
+    signal = IndicatorSignalSerializer(
+        required=False,
+        # Taken as it is when the signal is left out: the nested defaults do not run then.
+        default=lambda: {"source": Signal.Source.PARTNER_REPORT, "score": 50},
+        help_text="How the report weighs on the subjects carrying its values.",
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict) and any(name in data for name in SUBJECT_REPORT_FIELDS):
+            raise serializers.ValidationError(
+                {"indicators": ["A report carries a subject or indicators alone, not both."]},
+                code="subject_or_indicators",
+            )
+        internal: dict[str, Any] = super().to_internal_value(data)
+        return internal
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        police_only(attrs, self.context.get("partner"))
+        return attrs
+
+
+def is_indicator_report(item: Any) -> bool:
+    """Whether a report item is one of indicators alone (else it reports a subject)."""
+    return isinstance(item, dict) and "indicators" in item
+
+
+def indicator_report_input(data: dict[str, Any]) -> IndicatorReportInput:
+    """The intake service's input from a report of indicators' validated data: each value
+    once, with its position in the report."""
+    values: dict[tuple[str, str], tuple[int, Normalized]] = {}
+    for position, item in enumerate(data["indicators"]):
+        normalized: Normalized = item["normalized"]
+        values.setdefault((normalized.kind, normalized.value), (position, normalized))
+    fraud = data["fraud"]
+    return IndicatorReportInput(
+        report_id=data["report_id"],
+        values=tuple(values.values()),
+        scheme=fraud["scheme"],
+        amount=fraud["amount"],
+        occurred_on=fraud["occurred_on"],
+        description=fraud["description"],
+        source=data["signal"]["source"],
+        score=data["signal"]["score"],
+    )
+
+
 class ReportBatchShapeSerializer(serializers.Serializer):
     """The batch's own shape; each item is then validated by ReportSerializer."""
 
@@ -273,21 +439,61 @@ class ReportBatchSerializer(serializers.Serializer):
     """The request as documented: each item a ReportSerializer."""
 
     reports = serializers.ListField(
-        child=ReportSerializer(), min_length=1, max_length=1000, help_text="1 to 1,000 reports."
+        child=PolymorphicProxySerializer(
+            component_name="ReportItem",
+            serializers=[ReportSerializer, IndicatorReportSerializer],
+            resource_type_field_name=None,
+        ),
+        min_length=1,
+        max_length=1000,
+        help_text="1 to 1,000 reports: of an account or listing (`subject`), or of "
+        "indicators alone (`indicators`).",
     )
+
+
+class IndicatorEntrySerializer(serializers.Serializer):
+    """The list entry in force for a reported value after the report."""
+
+    index = serializers.IntegerField(help_text="Position of the value in `indicators`.")
+    kind = serializers.ChoiceField(choices=IndicatorKind.choices)
+    display = serializers.CharField()
+    list = serializers.ChoiceField(
+        choices=[Indicator.List.BLACK, Indicator.List.GRAY],
+        help_text="`gray`, or `black` when a moderator's decision already listed the value.",
+    )
+    created = serializers.BooleanField(
+        help_text="False when an entry already covered the value: you now support it too."
+    )
+    entry = serializers.IntegerField(help_text="The entry's id, for disputes and feedback.")
 
 
 class ReportAcceptedSerializer(serializers.Serializer):
+    """A report stored. A report of a subject answers with the subject and its case; a
+    report of indicators alone with the list entries (`entries`) and the values refused on
+    their own (`errors`)."""
+
     index = serializers.IntegerField(help_text="Position of the report in the request.")
     report_id = serializers.CharField()
     status = serializers.ChoiceField(choices=["accepted"])
-    subject_id = serializers.IntegerField()
-    subject_status = serializers.ChoiceField(choices=Subject.Status.choices)
+    subject_id = serializers.IntegerField(required=False, help_text="Reports of a subject.")
+    subject_status = serializers.ChoiceField(choices=Subject.Status.choices, required=False)
     case_id = serializers.IntegerField(
-        allow_null=True, help_text="Null when the subject is already blocked or removed."
+        required=False,
+        allow_null=True,
+        help_text="Null when the subject is already blocked or removed.",
     )
-    risk_score = serializers.IntegerField(allow_null=True)
-    list_matches = ListMatchSerializer(many=True)
+    risk_score = serializers.IntegerField(required=False, allow_null=True)
+    list_matches = ListMatchSerializer(many=True, required=False)
+    entries = IndicatorEntrySerializer(
+        many=True, required=False, help_text="Reports of indicators: one per value listed."
+    )
+    # A declared field, not Serializer.errors: DRF's metaclass takes it off the class.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=FieldErrorSerializer(many=True),
+        required=False,
+        help_text="Reports of indicators: the values refused on their own "
+        "(`indicators.2.value: value_cleared`, a value vetted as honest); the others stand.",
+    )
 
 
 class ReportRejectedSerializer(serializers.Serializer):

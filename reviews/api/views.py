@@ -32,14 +32,17 @@ from antifraud.models import Signal, Subject
 from reviews.api.filters import PartnerCaseFilter
 from reviews.api.serializers import (
     CaseSerializer,
+    IndicatorReportSerializer,
     ReportBatchResponseSerializer,
     ReportBatchSerializer,
     ReportBatchShapeSerializer,
     ReportSerializer,
+    indicator_report_input,
+    is_indicator_report,
     report_input,
 )
 from reviews.models import Case, Decision
-from reviews.services.intake import ReportInput, reports_ingest
+from reviews.services.intake import IndicatorReportInput, ReportInput, reports_ingest
 
 # --- reports ------------------------------------------------------------------------------
 
@@ -70,6 +73,24 @@ REPORT_EXAMPLE = {
     },
 }
 
+# A bank's report of what was used in a fraud, with no listing behind it.
+INDICATOR_REPORT_EXAMPLE = {
+    "report_id": "bank-2026-11-21-0042",
+    "indicators": [
+        {"kind": "card", "value": "4400 4301 2345 6789"},
+        {"kind": "iban", "value": "KZ86 125K ZT50 0410 0100"},
+        {"kind": "phone", "value": "+7 701 555 01 01"},
+    ],
+    "fraud": {
+        "scheme": "prepaid_delivery",
+        "amount": 250000,
+        "occurred_on": "2026-11-20",
+        "description": "The client paid for car parts that never came; the seller stopped "
+        "answering.",
+    },
+    "signal": {"source": "partner_report", "score": 70},
+}
+
 
 def _rejected(index: int, item: Any, errors: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     report_id = item.get("report_id") if isinstance(item, dict) else None
@@ -88,13 +109,25 @@ class ReportCreateApi(PartnerApiView):
     @extend_schema(
         operation_id="reports_create",
         tags=["reports"],
-        summary="Report flagged accounts and listings",
+        summary="Report flagged accounts and listings, or indicators used in a fraud",
         description=(
             "Up to 1,000 reports per call. Each is validated and stored on its own: the "
             "answer is 200 with one result per report, in the order sent — `accepted` (the "
             "subject, its case, the case's risk score and any list matches) or `rejected` "
             "(field path → codes, e.g. `contacts.phones.1: invalid_phone`). Valid reports "
             "are stored even when others in the batch are refused.\n\n"
+            "A report may instead carry `indicators` alone — cards, IBANs, phones, e-mails, "
+            "devices, URLs or IINs used in a fraud, with no account or listing behind them "
+            "(what banks, telecoms and the police know) — and the `fraud` they were used in. "
+            "Each value goes on the gray list with you among its supporters and the fraud "
+            "as evidence (partners of two kinds put an entry in the queue for promotion to "
+            "black by a senior moderator); every open subject on any partner carrying a "
+            "value gains a signal, and its open case is scored again. The answer lists the "
+            "`entries`; a value vetted as honest is refused on its own in `errors` "
+            "(`indicators.1.value: value_cleared`) while the others stand. Nothing in the "
+            "answer says who else carries a value.\n\n"
+            "`signal.source` `law_enforcement` is accepted from a law-enforcement partner "
+            "only (`source_not_allowed`).\n\n"
             "Idempotent on `report_id`: sending a known id again returns its first answer "
             "and changes nothing, so a batch can be retried safely after a timeout."
         ),
@@ -107,6 +140,11 @@ class ReportCreateApi(PartnerApiView):
         },
         examples=[
             OpenApiExample("One report", request_only=True, value={"reports": [REPORT_EXAMPLE]}),
+            OpenApiExample(
+                "A bank's report of indicators",
+                request_only=True,
+                value={"reports": [INDICATOR_REPORT_EXAMPLE]},
+            ),
             OpenApiExample(
                 "Answer",
                 response_only=True,
@@ -133,6 +171,38 @@ class ReportCreateApi(PartnerApiView):
                         },
                         {
                             "index": 1,
+                            "report_id": "bank-2026-11-21-0042",
+                            "status": "accepted",
+                            "entries": [
+                                {
+                                    "index": 0,
+                                    "kind": "card",
+                                    "display": "•••• 6789",
+                                    "list": "gray",
+                                    "created": True,
+                                    "entry": 811,
+                                },
+                                {
+                                    "index": 1,
+                                    "kind": "iban",
+                                    "display": "KZ86…0100",
+                                    "list": "gray",
+                                    "created": False,
+                                    "entry": 640,
+                                },
+                            ],
+                            "errors": {
+                                "indicators.2.value": [
+                                    {
+                                        "code": "value_cleared",
+                                        "message": "this value was vetted as honest; only a "
+                                        "moderator can list it",
+                                    }
+                                ]
+                            },
+                        },
+                        {
+                            "index": 2,
                             "report_id": "kolesa-2026-11-21-0002",
                             "status": "rejected",
                             "errors": {
@@ -142,7 +212,7 @@ class ReportCreateApi(PartnerApiView):
                             },
                         },
                     ],
-                    "accepted": 1,
+                    "accepted": 2,
                     "rejected": 1,
                 },
             ),
@@ -163,15 +233,19 @@ class ReportCreateApi(PartnerApiView):
         # One serializer for every item, as DRF's ListSerializer does: building one per item
         # (deep copies of all its nested fields) would cost more than validating.
         validator = ReportSerializer(context={"partner": partner})
+        indicators_validator = IndicatorReportSerializer(context={"partner": partner})
         results: list[dict[str, Any] | None] = [None] * len(items)
-        valid: list[tuple[int, ReportInput]] = []
+        valid: list[tuple[int, ReportInput | IndicatorReportInput]] = []
         for index, item in enumerate(items):
+            of_indicators = is_indicator_report(item)
             try:
-                data = validator.run_validation(item)
+                data = (indicators_validator if of_indicators else validator).run_validation(item)
             except ValidationError as exc:
                 results[index] = _rejected(index, item, flatten_errors(exc.detail))
                 continue
-            valid.append((index, report_input(data)))
+            valid.append(
+                (index, indicator_report_input(data) if of_indicators else report_input(data))
+            )
         outcomes = reports_ingest(partner=partner, reports=[report for _, report in valid])
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = {"index": index, **outcome.result}

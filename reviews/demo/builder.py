@@ -1,5 +1,7 @@
 """Builds the demo: the three classifieds partners, their staff, thousands of blocked
-accounts with their decisions, and thousands of listings waiting for review.
+accounts with their decisions, and thousands of listings waiting for review; then a bank, a
+telecom operator and the police with what they put on the lists (reviews.demo.registry),
+and an API key for every partner.
 
 Fraud here is run by *crews*: each crew keeps a few phones, cards, devices and a set of
 stolen photos, and reappears under new accounts and on other partners. That is what links
@@ -30,6 +32,7 @@ from antifraud.detection.photos import indicator_photos_index, photos_index
 from antifraud.detection.rings import rings_update
 from antifraud.models import (
     Delivery,
+    Dispute,
     Indicator,
     IndicatorKind,
     Photo,
@@ -42,14 +45,16 @@ from antifraud.normalize import Normalized, normalize_card, normalize_email, nor
 from antifraud.outbox import event_payload
 from antifraud.photos import photo_hashes, photo_store
 from antifraud.services import feed_extend, market_prices_refresh
+from antifraud.services.keys import api_key_create
 from antifraud.services.partners import partner_create, partner_webhook_secret_rotate
 from antifraud.services.staff import staff_create
 from reviews.demo import catalogue as cat
 from reviews.demo.listings import draft_listing
 from reviews.demo.photos import photo_draw
+from reviews.demo.registry import RegistryDemo
 from reviews.evidence import evidence_snapshot
 from reviews.links import appeal_url
-from reviews.models import Appeal, Case, Decision, Policy
+from reviews.models import Appeal, Case, Decision, Policy, Report
 from reviews.scoring import case_priority, case_risk, signal_contribution
 
 
@@ -188,6 +193,7 @@ class DemoSummary:
     counts: dict[str, int]
     password: str
     logins: list[tuple[str, str, Role]]  # (username, organisation, role)
+    api_keys: list[tuple[str, str]] = field(default_factory=list)  # (partner slug, key)
 
 
 def demo_usernames() -> list[str]:
@@ -213,6 +219,8 @@ class DemoBuilder:
         self.policies: dict[str, Policy] = {}
         self.indicators: dict[tuple[str, str], Indicator] = {}
         self.audit: list[AuditEntry] = []
+        self.registry_partners: dict[str, Partner] = {}
+        self.api_keys: list[tuple[str, str]] = []
         self.counter = 0
         self.used_phones: set[str] = set()
 
@@ -301,11 +309,28 @@ class DemoBuilder:
             self.audit.sort(key=lambda e: e.at or self.now)
             audit_record_many(self.audit)
             market_prices_refresh()
+            # The bank, telecom and police joined lately: their reports are today's.
+            self.registry_partners = RegistryDemo(
+                rng=self.rng,
+                platforms=self.partners,
+                crews=crews,
+                fresh_phone=self._phone,
+                fresh_card=self._card,
+            ).build()
+            self.api_keys = self._api_keys()
         # The demo starts with its whole trail chained and its events placed in the feed, as
         # the sequencers would leave them.
         audit_chain_extend()
         feed_extend()
         return self._summary()
+
+    def _api_keys(self) -> list[tuple[str, str]]:
+        """One API key per partner, (slug, key): shown once, when the demo is built."""
+        every = [*self.partners.values(), *self.registry_partners.values()]
+        return [
+            (partner.slug, api_key_create(actor=None, partner=partner, name="demo")[1])
+            for partner in every
+        ]
 
     def _partners(self) -> None:
         for spec in PARTNERS:
@@ -1051,10 +1076,19 @@ class DemoBuilder:
             "delivered events": Delivery.objects.filter(status=Delivery.Status.DELIVERED).count(),
             "appeals": Appeal.objects.count(),
             "photos": Photo.objects.count(),
+            "indicator reports": Report.objects.filter(subject__isnull=True).count(),
+            "gray-listed indicators": Indicator.objects.matching()
+            .filter(list=Indicator.List.GRAY)
+            .count(),
+            "awaiting promotion": Indicator.objects.awaiting_promotion().count(),
+            "open disputes": Dispute.objects.filter(status=Dispute.Status.OPEN).count(),
+            "quarantined entries": Indicator.objects.in_state(Indicator.State.QUARANTINED).count(),
         }
         logins = [
             (f"{org}.{suffix}", "Hub" if org == "hub" else self.partners[org].name, role)
             for org in ORGANISATIONS
             for suffix, role in STAFF
         ]
-        return DemoSummary(counts=counts, password=self.password, logins=logins)
+        return DemoSummary(
+            counts=counts, password=self.password, logins=logins, api_keys=self.api_keys
+        )

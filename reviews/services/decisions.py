@@ -59,6 +59,9 @@ class DecisionRequest:
     indicators: tuple[IndicatorChoice, ...] = ()
     gray_days: int | None = None
     ring_subject_ids: tuple[int, ...] = ()
+    # A clearance may vet the subject's identifiers: they go on the cleared list, so that
+    # partners cannot gray-list them and signals on them weigh less.
+    vet_identifiers: bool = False
     # The form's mark: sent again (after an answer that never arrived), it finds what it
     # recorded the first time instead of deciding again.
     attempt: uuid.UUID | None = None
@@ -196,6 +199,8 @@ def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
             "a clearance lists nothing: untick the black- and gray-list entries",
             code="clear_with_listing",
         )
+    if request.vet_identifiers and request.action != Decision.Action.CLEAR:
+        raise DecisionRefused("only a clearance vets identifiers as honest", code="vet_needs_clear")
     if request.action == Decision.Action.WARN and Indicator.List.BLACK in lists:
         raise DecisionRefused(
             "a warning cannot put anything on the black list", code="warn_with_black"
@@ -345,6 +350,25 @@ def _list_indicators(
     return listed
 
 
+def _vet(
+    actor: User, decision: Decision, subject: Subject, policy: Policy, now: datetime
+) -> list[Indicator]:
+    """The cleared subject's own identifiers go on the cleared list (a black entry on one
+    stays: only a senior moderator revokes it)."""
+    from antifraud.services.registry import values_vet
+
+    cleared, _skipped = values_vet(
+        actor=actor,
+        identifiers=SubjectIdentifier.objects.filter(subject=subject).order_by("pk"),
+        origin_ref=f"decision:{decision.pk}",
+        reason=policy.title_en,
+        now=now,
+    )
+    if cleared:
+        decision.listed_indicators.add(*cleared)
+    return cleared
+
+
 def subject_change(
     *,
     subject: Subject,
@@ -474,6 +498,8 @@ def _apply(
             if is_main
             else []
         )
+        if is_main and request.vet_identifiers:
+            listed += _vet(decided_by, decision, target.subject, policy, now)
         _effects(decision, target.subject, listed, now)
         case.status = Case.Status.DECIDED
         case.decided_at = now

@@ -3,13 +3,18 @@
 Each report is ingested in its own transaction, so that in a batch the valid reports are
 stored even when others are refused. A report is idempotent on the partner's `report_id`:
 the same id again returns the first answer and writes nothing.
+
+A report of indicators alone — a card, IBAN, phone… used in a fraud, with no listing
+behind it, as banks, telecoms and the police send them — puts each value on the gray list
+with the partner among its supporters (antifraud.services.indicators.indicator_propose),
+and becomes a signal on every open subject, on any partner, that carries a value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -92,9 +97,33 @@ class ReportInput:
 
 
 @dataclass(frozen=True)
+class IndicatorReportInput:
+    """A report of values used in a fraud, with no account or listing behind it."""
+
+    report_id: str
+    # Already normalised, each once, in the order sent, with its position in the report.
+    values: tuple[tuple[int, Normalized], ...]
+    scheme: str
+    amount: int | None = None  # what was lost, in tenge
+    occurred_on: date | None = None
+    description: str = ""
+    source: str = Signal.Source.PARTNER_REPORT
+    score: int = 50
+
+
+@dataclass(frozen=True)
 class ReportOutcome:
     result: dict[str, Any]
     created: bool  # False for a resend of a known report_id
+
+
+class EveryValueRefused(Exception):
+    """Raised inside a report's savepoint when nothing of it could be stored: the report
+    is rejected with this answer and leaves nothing behind."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result.get("report_id"))
+        self.result = result
 
 
 CHUNK = 100  # reports per transaction: few commits, and the audit chain's lock held briefly
@@ -214,7 +243,15 @@ def _open_or_attach(
         audit.append(AuditEntry(action="case.opened", partner=partner, target=case, at=now))
     else:
         every = [*case.signals.all(), *signals]
-    counted = [s for s in every if not s.shadow] or every
+    case_score(case, every, now)
+    case.save()
+    case.signals.add(*signals)
+    return case
+
+
+def case_score(case: Case, every: Sequence[Signal], now: datetime) -> None:
+    """The case's scheme, risk and priority from all its signals (the caller saves it)."""
+    counted = [s for s in every if not s.shadow] or list(every)
     strongest = max(counted, key=signal_contribution)
     case.scheme = strongest.scheme
     case.risk_score = case_risk(every)
@@ -224,9 +261,6 @@ def _open_or_attach(
         list_match=any(s.source == Signal.Source.LIST_MATCH and not s.shadow for s in every),
     )
     case.updated_at = now
-    case.save()
-    case.signals.add(*signals)
-    return case
 
 
 @dataclass
@@ -243,7 +277,9 @@ class _Stored:
     now: datetime
 
 
-def reports_ingest(*, partner: Partner, reports: Sequence[ReportInput]) -> list[ReportOutcome]:
+def reports_ingest(
+    *, partner: Partner, reports: Sequence[ReportInput | IndicatorReportInput]
+) -> list[ReportOutcome]:
     """Ingest a batch: one outcome per report, in order. Reports are written in chunks, each
     report in a savepoint of its chunk's transaction, so one report's failure undoes only
     that report; detection then runs over the chunk's subjects at once, and the audit events
@@ -268,7 +304,7 @@ def reports_ingest(*, partner: Partner, reports: Sequence[ReportInput]) -> list[
             audit: list[AuditEntry] = []
             stored: list[_Stored] = []
             for index in chunk:
-                got = _ingest_one(partner, index, reports[index], weight)
+                got = _ingest_one(partner, index, reports[index], weight, audit)
                 if isinstance(got, ReportOutcome):
                     outcomes[index] = got
                 else:
@@ -313,12 +349,25 @@ def partner_report_weight(partner: Partner) -> float:
 
 
 def _ingest_one(
-    partner: Partner, index: int, report: ReportInput, weight: float
+    partner: Partner,
+    index: int,
+    report: ReportInput | IndicatorReportInput,
+    weight: float,
+    audit: list[AuditEntry],
 ) -> _Stored | ReportOutcome:
     for _attempt in (1, 2):
         try:
             with transaction.atomic():
+                if isinstance(report, IndicatorReportInput):
+                    # Imported here: that module builds on this one (case_score, the inputs).
+                    from reviews.services.indicator_reports import indicator_report_store
+
+                    return indicator_report_store(
+                        partner=partner, report=report, weight=weight, audit=audit
+                    )
                 return _store(partner, index, report, weight)
+        except EveryValueRefused as refused:
+            return ReportOutcome(result=refused.result, created=False)
         except IntegrityError:
             # Another request stored this report_id first: its answer is the answer.
             known = Report.objects.filter(partner=partner, report_id=report.report_id).first()

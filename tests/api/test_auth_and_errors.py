@@ -316,7 +316,11 @@ def test_the_api_answers_json_503_when_the_database_is_down(kolesa):
     connection.close()
     connection.settings_dict["PORT"] = str(closed_port())
     try:
-        response = api.post("/api/v1/lookup/", {"phones": ["+77015550101"]}, format="json")
+        response = api.post(
+            "/api/v1/lookup/",
+            {"purpose": "listing", "phones": ["+77015550101"]},
+            format="json",
+        )
     finally:
         connection.close()
         connection.settings_dict["PORT"] = port

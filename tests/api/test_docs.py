@@ -21,6 +21,10 @@ OPERATIONS = {
     ("/api/v1/reports/", "post"),
     ("/api/v1/lookup/", "post"),
     ("/api/v1/indicators/", "post"),
+    ("/api/v1/indicators/{id}/withdraw/", "post"),
+    ("/api/v1/indicators/{id}/disputes/", "post"),
+    ("/api/v1/indicators/feedback/", "post"),
+    ("/api/v1/indicators/reassignments/", "post"),
     ("/api/v1/events/", "get"),
     ("/api/v1/cases/", "get"),
     ("/api/v1/cases/{id}/", "get"),
@@ -51,7 +55,8 @@ def test_the_schema_is_valid_openapi_and_complete(schema):
         operation = schema["paths"][path][method]
         assert operation["security"] == [{"Api-Key": []}], path
         assert operation["summary"] and operation["description"], path
-        for status in ("200", "401", "429"):
+        assert {"200", "201"} & set(operation["responses"]), path
+        for status in ("401", "429"):
             assert status in operation["responses"], (path, status)
         for status, response in operation["responses"].items():
             if status >= "400":
@@ -63,6 +68,31 @@ def test_the_schema_is_valid_openapi_and_complete(schema):
     assert "404" in schema["paths"]["/api/v1/cases/{id}/"]["get"]["responses"]
     assert "409" in schema["paths"]["/api/v1/indicators/"]["post"]["responses"]
     assert "201" in schema["paths"]["/api/v1/indicators/"]["post"]["responses"]
+
+
+def test_the_registry_endpoints_document_their_refusals(schema):
+    paths = schema["paths"]
+    lookup = paths["/api/v1/lookup/"]["post"]
+    assert {"403", "429"} <= set(lookup["responses"])
+    assert "quota_exceeded" in lookup["responses"]["429"]["description"]
+    assert lookup["tags"] == ["lookup"]
+    expected = {
+        "/api/v1/indicators/{id}/withdraw/": {"403", "404", "409"},
+        "/api/v1/indicators/{id}/disputes/": {"201", "400", "404", "409"},
+        "/api/v1/indicators/feedback/": {"200", "400", "413"},
+        "/api/v1/indicators/reassignments/": {"200", "400", "403", "413"},
+    }
+    for path, statuses in expected.items():
+        operation = paths[path]["post"]
+        assert statuses <= set(operation["responses"]), path
+        assert operation["tags"] == ["indicators"], path
+    components = schema["components"]["schemas"]
+    assert "purpose" in components["LookupRequest"]["required"]
+    assert {"id", "handling"} <= set(components["ListMatch"]["properties"])
+    assert {"id", "supporters", "awaiting_promotion"} <= set(
+        components["IndicatorListing"]["properties"]
+    )
+    assert components["FeedbackBatchRequest"]["properties"]["items"]["maxItems"] == 100
 
 
 def test_reports_are_documented_item_by_item(schema):

@@ -97,7 +97,16 @@ def test_list_matches_are_reported_without_anything_personal(api, blocked):
     [result] = response.json()["results"]
     [match] = result["list_matches"]
     assert match["kind"] == "phone" and match["list"] == "black"
-    assert set(match) == {"kind", "display", "list", "scheme", "since", "expires_at"}
+    assert set(match) == {
+        "id",
+        "kind",
+        "display",
+        "list",
+        "scheme",
+        "since",
+        "expires_at",
+        "handling",
+    }
     assert result["risk_score"] >= 90
 
 

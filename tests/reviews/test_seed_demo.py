@@ -3,16 +3,28 @@ overwrite."""
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from accounts.models import Partner, User
+from accounts.models import ApiKey, Partner, User
 from antifraud.audit import audit_chain_verify
-from antifraud.models import Delivery, Indicator, Photo, Subject, SubjectIdentifier
-from reviews.models import Appeal, Case, Decision
+from antifraud.models import (
+    Corroboration,
+    Delivery,
+    Dispute,
+    Feedback,
+    Indicator,
+    PhoneReassignment,
+    Photo,
+    Signal,
+    Subject,
+    SubjectIdentifier,
+)
+from reviews.models import Appeal, Case, Decision, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +47,14 @@ def fingerprint() -> list[tuple]:
 
 def test_seed_writes_the_demo_situation():
     output = seed("--seed", "7")
-    assert Partner.objects.count() == 3
-    assert set(Partner.objects.values_list("slug", flat=True)) == {"kolesa", "krisha", "olx"}
+    assert set(Partner.objects.values_list("slug", "kind")) == {
+        ("kolesa", "classifieds"),
+        ("krisha", "classifieds"),
+        ("olx", "classifieds"),
+        ("demo-bank", "bank"),
+        ("demo-telecom", "telecom"),
+        ("demo-police", "law_enforcement"),
+    }
     # Every role for every partner and for the hub.
     for org in ("kolesa", "krisha", "olx", "hub"):
         for role in ("moderator", "senior_moderator", "supervisor", "admin"):
@@ -75,6 +93,40 @@ def test_seed_writes_the_demo_situation():
     assert audit_chain_verify() > 100
     assert "antifraud-demo-2026" in output
     assert "kolesa.moderator1" in output
+
+
+def test_the_registry_has_entries_in_every_state_and_every_partner_a_key():
+    output = seed("--seed", "7")
+    bank = Partner.objects.get(slug="demo-bank")
+    police = Partner.objects.get(slug="demo-police")
+    # Reports of indicators alone, from the bank and the police, through intake.
+    assert Report.objects.filter(partner=bank, subject__isnull=True).count() == 8
+    assert Report.objects.filter(partner=police, subject__isnull=True).count() == 4
+    kinds = set(
+        Corroboration.objects.filter(partner=bank).values_list("indicator__kind", flat=True)
+    )
+    assert {"card", "iban", "phone"} <= kinds
+    assert Corroboration.objects.filter(partner=police, indicator__kind="iin").exists()
+    assert Signal.objects.filter(source="law_enforcement", partner=police).exists()
+    # A platform's proposal the bank corroborated waits for a senior moderator, still gray.
+    [waiting] = Indicator.objects.awaiting_promotion()
+    assert waiting.list == "gray"
+    assert set(waiting.supports.values_list("partner_kind", flat=True)) == {"classifieds", "bank"}
+    assert Dispute.objects.filter(status="open").count() == 1
+    assert Indicator.objects.in_state(Indicator.State.QUARANTINED).count() == 1
+    assert Feedback.objects.filter(verdict="false_positive").exists()
+    bank.refresh_from_db()
+    assert bank.reliability < 1
+    [reassigned] = PhoneReassignment.objects.all()
+    assert reassigned.partner.slug == "demo-telecom"
+    assert Indicator.objects.filter(
+        kind="phone", value=reassigned.value, ended=Indicator.End.REASSIGNED
+    ).exists()
+    # A key for each partner, printed once.
+    assert ApiKey.objects.count() == 6
+    for slug in ("kolesa", "demo-bank", "demo-telecom", "demo-police"):
+        assert re.search(rf"^  {slug}\s+afk_[0-9a-f]{{12}}_", output, re.MULTILINE), slug
+    assert audit_chain_verify() > 100
 
 
 def test_some_subjects_are_linked_across_partners():

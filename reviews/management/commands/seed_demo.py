@@ -14,7 +14,7 @@ from reviews.demo.purge import demo_purge, domain_has_data
 
 
 class Command(BaseCommand):
-    help = "Fill the database with the demo: three partners, their staff, ~5,000 blocked accounts and ~7,000 listings under review."
+    help = "Fill the database with the demo: three platforms, their staff, ~5,000 blocked accounts and ~7,000 listings under review; a bank, a telecom and the police with their list entries; an API key per partner."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -68,6 +68,13 @@ class Command(BaseCommand):
         for what, count in summary.counts.items():
             self.stdout.write(f"  {what:<24} {count:>8,}")
         self._print_logins(summary.password)
+        self.stdout.write("")
+        self.stdout.write(
+            "Partner API keys (send as `Authorization: Api-Key <key>`; shown only now — "
+            "`manage.py partner_key create <slug>` makes more):"
+        )
+        for slug, key in summary.api_keys:
+            self.stdout.write(f"  {slug:<13} {key}")
 
     def _print_logins(self, password: str) -> None:
         self.stdout.write("")
