@@ -9,7 +9,7 @@ from operator import or_
 
 from django.db.models import Q
 
-from antifraud.models import Subject, SubjectIdentifier
+from antifraud.models import IndicatorKind, Subject, SubjectIdentifier
 
 
 @dataclass
@@ -54,6 +54,7 @@ def subjects_linked_to(subject_ids: Iterable[int], *, limit: int = 50) -> list[L
         .select_related("subject__partner", "subject__account")
         .order_by("subject_id")[: limit * 20]
     )
+    matches = _without_earlier_holders(matches, own, pairs)
     # What a member shares: values the case's own subjects, or another member, carry too.
     holders: dict[tuple[str, str], set[int]] = {}
     for match in matches:
@@ -70,6 +71,28 @@ def subjects_linked_to(subject_ids: Iterable[int], *, limit: int = 50) -> list[L
             linked[subject.pk] = LinkedSubject(subject=subject)
     ordered = sorted(linked.values(), key=lambda e: (-len(e.shared), e.subject.pk))
     return ordered[:limit]
+
+
+def _without_earlier_holders(
+    matches: list[SubjectIdentifier], own: list[int], pairs: set[tuple[str, str]]
+) -> list[SubjectIdentifier]:
+    """A number reassigned to a new subscriber links its new holder with nobody who held it
+    before (nor the other way round): the next owner is not shown beside the last one."""
+    from antifraud.detection.registry import same_holder, seen_since
+    from antifraud.services.registry import reassigned_since
+
+    phones = reassigned_since(v for k, v in pairs if k == IndicatorKind.PHONE)
+    if not phones:
+        return matches
+    seen = [seen_since(s) for s in Subject.objects.filter(pk__in=own).select_related("account")]
+
+    def earlier_holder(match: SubjectIdentifier) -> bool:
+        day = phones.get(match.value) if match.kind == IndicatorKind.PHONE else None
+        return day is not None and not any(
+            same_holder(seen_since(match.subject), first, day) for first in seen
+        )
+
+    return [m for m in matches if not earlier_holder(m)]
 
 
 def ring_of(subject: Subject) -> tuple[int, int]:

@@ -12,6 +12,7 @@ and becomes a signal on every open subject, on any partner, that carries a value
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from antifraud.detection.photos import photos_index
 from antifraud.detection.rings import rings_update
 from antifraud.models import IndicatorKind, Photo, Signal, Subject, SubjectIdentifier
 from antifraud.normalize import Normalized
+from antifraud.services.registry import hits_record
 from reviews.models import Case, Decision, Report
 from reviews.scoring import case_priority, case_risk, report_weight, signal_contribution
 
@@ -310,8 +312,15 @@ def reports_ingest(
                 else:
                     stored.append(got)
             subjects = [item.subject for item in stored]
-            findings = detection.run_batch(subjects, now=timezone.now())
+            now = timezone.now()
+            findings = detection.run_batch(subjects, now=now)
             rings_update([s.pk for s in subjects])
+            # Each reported subject carrying a listed value is a hit of its entry: it keeps
+            # a gray entry fresh, and a sudden flood (a platform's support number pasted
+            # into listings) quarantines the entry.
+            hits = Counter(m["id"] for f in findings.values() for m in f.list_matches)
+            if hits:
+                hits_record(dict(hits), now=now)
             for item in stored:
                 outcomes[item.index] = _conclude(partner, item, findings[item.subject.pk], audit)
             audit_record_many(audit)

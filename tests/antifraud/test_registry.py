@@ -414,3 +414,24 @@ def test_one_partners_look_ups_count_once_a_minute(kolesa, krisha, settings):
     reg.hits_record({entry.pk: 1}, partner=kolesa, now=now)
     reg.hits_record({entry.pk: 1}, partner=krisha, now=now + timedelta(minutes=1))
     assert IndicatorHits.objects.get(indicator=entry).hits == 3
+
+
+def test_a_reassigned_number_does_not_link_its_new_holder_to_the_old_one(kolesa, krisha, telecom):
+    from antifraud.selectors import subjects_linked_to
+    from tests.factories import IdentifierFactory, SubjectFactory
+
+    long_ago = timezone.now() - timedelta(days=400)
+    old = SubjectFactory(partner=krisha, kind="account", first_seen_at=long_ago)
+    IdentifierFactory(subject=old, kind="phone", value=PHONE, display=PHONE)
+    new = SubjectFactory(partner=kolesa, kind="account")
+    IdentifierFactory(subject=new, kind="phone", value=PHONE, display=PHONE)
+    assert [e.subject.pk for e in subjects_linked_to([new.pk])] == [old.pk]
+
+    reg.phone_reassigned(
+        partner=telecom,
+        value=PHONE,
+        display=PHONE,
+        reassigned_on=timezone.localdate() - timedelta(days=30),
+    )
+    assert subjects_linked_to([new.pk]) == []
+    assert subjects_linked_to([old.pk]) == []

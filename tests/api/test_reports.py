@@ -354,3 +354,29 @@ def test_only_a_law_enforcement_partner_reports_as_the_police(api, kolesa):
     assert accepted["status"] == "accepted"
     signal = Signal.objects.get(source="law_enforcement")
     assert signal.partner == police and signal.weight == 1.0
+
+
+def test_reports_carrying_a_listed_value_are_its_hits_and_a_flood_quarantines_it(
+    api, kolesa, settings
+):
+    settings.QUARANTINE_MIN_HITS = 5
+    entry = indicator_list(
+        actor=None,
+        partner=kolesa,
+        kind="phone",
+        value="+77015550101",
+        display="+7 701 555 0101",
+        list=Indicator.List.GRAY,
+        origin=Indicator.Origin.PARTNER_PROPOSAL,
+        reason="prepayments",
+    ).indicator
+    post(api, *[report(n) for n in range(1, 5)])
+    entry.refresh_from_db()
+    assert entry.quarantined_at is None
+    assert entry.hit_days.get().hits == 4
+    post(api, report(5))
+    entry.refresh_from_db()
+    assert entry.quarantined_at is not None
+    # Quarantined, it matches no more.
+    [result] = post(api, report(6)).json()["results"]
+    assert result["list_matches"] == []
