@@ -108,7 +108,10 @@ SCOPES: dict[str, Scope] = {
     "antifraud.lookuptally": Scope(view="antifraud.view_lookuptally", partner="partner"),
     "antifraud.lookupalert": Scope(view="antifraud.view_lookupalert", partner=None, hub_only=True),
     "antifraud.delivery": Scope(view="antifraud.view_delivery", partner="partner"),
-    "antifraud.auditevent": Scope(view="antifraud.view_auditevent", partner=None, hub_only=True),
+    # Each event is filed under the partner whose trail holds it (antifraud.audit); the
+    # checks of the chain are the whole trail's, seen by everyone who reads a trail.
+    "antifraud.auditevent": Scope(view="antifraud.view_auditevent", partner="partner"),
+    "antifraud.auditchaincheck": Scope(view="antifraud.view_auditevent", partner=None),
     "reviews.policy": Scope(view=None, partner=None),
     "reviews.case": Scope(view="reviews.view_case", partner="partner"),
     "reviews.decision": Scope(view="reviews.view_decision", partner="subject__partner"),
@@ -118,6 +121,9 @@ SCOPES: dict[str, Scope] = {
         view="reviews.view_appealattachment", partner="appeal__decision__subject__partner"
     ),
     "reviews.report": Scope(view="reviews.view_case", partner="partner"),
+    "reviews.qualitysample": Scope(
+        view="reviews.view_qualitysample", partner="decision__subject__partner"
+    ),
 }
 
 
@@ -127,6 +133,11 @@ def _scope(model: type[models.Model]) -> Scope:
     except KeyError:
         # A model nobody was given a scope for is seen by nobody: fail closed.
         return Scope(view="-", partner=None, hub_only=True)
+
+
+def scope_of(model: type[models.Model]) -> Scope:
+    """Who sees the model's objects (the audit trail files each event by it)."""
+    return _scope(model)
 
 
 def signed_in(actor: Actor | None) -> bool:
@@ -297,9 +308,43 @@ def may_review_appeal(actor: Actor | None, appeal: models.Model) -> bool:
     )
 
 
+def may_review_sample(actor: Actor | None, sample: models.Model) -> bool:
+    """A supervisor judges a sampled decision they did not make or approve themselves."""
+    decision = getattr(sample, "decision", None)
+    return (
+        may(actor, "reviews.review_qualitysample")
+        and in_scope(actor, sample)
+        and decision is not None
+        and not took_part(actor, decision)
+    )
+
+
 def may_see_deciders(actor: Actor | None) -> bool:
     """Supervisors see who decided; reviewers judge the decision, not the colleague."""
     return may(actor, "antifraud.view_auditevent")
+
+
+def may_oversee(actor: Actor | None) -> bool:
+    """Supervisors and administrators: every figure of the dashboard, in their scope, and
+    each colleague's line. Others who decide see only their own line."""
+    return may(actor, "antifraud.view_auditevent")
+
+
+def may_open_oversight(actor: Actor | None) -> bool:
+    """The dashboard: supervisors, administrators, and moderators for their own line."""
+    return may_oversee(actor) or may_work_cases(actor)
+
+
+def may_read_approvals(actor: Actor | None) -> bool:
+    """The decisions awaiting a second approval: the senior moderators who approve them,
+    and the supervisors who watch the queues (read only)."""
+    return may(actor, "reviews.approve_decision") or may_oversee(actor)
+
+
+def may_verify_audit_chain(actor: Actor | None) -> bool:
+    """The chain runs through every partner's events: the hub's supervisors and
+    administrators have it verified; partners' supervisors read the outcome."""
+    return is_hub(actor) and may(actor, "antifraud.view_auditevent")
 
 
 def may_retry_delivery(actor: Actor | None, delivery: models.Model) -> bool:
@@ -381,10 +426,18 @@ def may_manage_api_keys(actor: Actor | None, partner: Partner) -> bool:
 # --- pages ------------------------------------------------------------------------------
 
 
-def staff_page(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
-    """A page for signed-in staff who hold every permission named: anonymous visitors go to
-    sign-in, others get 403. The object checks inside are `visible_or_404` and the
-    predicates above."""
+PageCheck = str | Callable[[Actor | None], bool]
+
+
+def _passes(actor: Actor | None, check: PageCheck) -> bool:
+    return may(actor, check) if isinstance(check, str) else check(actor)
+
+
+def staff_page(*permissions: PageCheck) -> Callable[[ViewFunc], ViewFunc]:
+    """A page for signed-in staff who hold every permission named, and pass every predicate
+    given (`may_read_approvals`, for a page that either of two rights opens): anonymous
+    visitors go to sign-in, others get 403. The object checks inside are `visible_or_404`
+    and the predicates above."""
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
@@ -392,7 +445,7 @@ def staff_page(*permissions: str) -> Callable[[ViewFunc], ViewFunc]:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not all(may(user, perm) for perm in permissions):
+            if not all(_passes(user, check) for check in permissions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import Partner, User
+from antifraud import access
 from antifraud.models import AuditChain, AuditEvent
 from antifraud.sequencing import in_batches, sequencer_head
 
@@ -41,12 +42,16 @@ CHAIN_BATCH = 2000
 
 
 class AuditChainBroken(Exception):
-    def __init__(self, event_id: int, reason: str, *, seq: int | None = None) -> None:
+    def __init__(
+        self, event_id: int, reason: str, *, seq: int | None = None, held: int = 0
+    ) -> None:
         where = f"audit event {event_id}" + (f" (seq {seq})" if seq is not None else "")
         super().__init__(f"{where}: {reason}")
         self.event_id = event_id
         self.seq = seq
         self.reason = reason
+        # How many events, from the genesis, held before this one.
+        self.held = held
 
 
 @dataclass
@@ -100,7 +105,7 @@ def _actor_label(actor: User | None, partner: Partner | None) -> str:
     return "system"
 
 
-def _build(entry: AuditEntry) -> AuditEvent:
+def _build(entry: AuditEntry, partner_id: int | None) -> AuditEvent:
     target = entry.target
     content_type = ContentType.objects.get_for_model(target) if target is not None else None
     return AuditEvent(
@@ -113,15 +118,82 @@ def _build(entry: AuditEntry) -> AuditEvent:
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:200] if target is not None else "",
         payload=_plain(entry.payload),
+        partner_id=partner_id,
     )
+
+
+# --- whose trail ------------------------------------------------------------------------
+
+_UNKNOWN = object()
+
+
+def _owner_loaded(obj: models.Model, path: str) -> Any:
+    """The partner id at the end of `path` when every hop to it is already loaded, else
+    _UNKNOWN (the caller asks the database)."""
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    current: Any = obj
+    for hop in hops:
+        field = type(current)._meta.get_field(hop)
+        is_cached = getattr(field, "is_cached", None)
+        if is_cached is None or not is_cached(current):
+            return _UNKNOWN
+        current = getattr(current, hop)
+        if current is None:
+            return None
+    return getattr(current, f"{last}_id")
+
+
+def trail_partner_ids(entries: Sequence[AuditEntry]) -> list[int | None]:
+    """The partner whose trail holds each event (None: the hub's alone).
+
+    1. An event about an object only the hub's staff see stays the hub's.
+    2. What a partner's staff or system did is in that partner's trail; so is their dispute
+       of a list entry another partner proposed, which that partner does not learn of here.
+    3. Anything else — the hub's staff, the system, an appellant — is in the trail of the
+       partner that owns the object (the access policy's path), or the hub's when none does.
+
+    At most one query per model whose path is not loaded already."""
+    found: list[Any] = []
+    unknown: dict[type[models.Model], dict[Any, list[int]]] = {}
+    for index, entry in enumerate(entries):
+        target = entry.target
+        scope = access.scope_of(type(target)) if target is not None else None
+        staff_partner = entry.actor.partner_id if entry.actor is not None else None
+        if scope is not None and scope.hub_only:
+            found.append(None)
+        elif staff_partner is not None:
+            found.append(staff_partner)
+        elif entry.partner is not None:
+            found.append(entry.partner.pk)
+        elif target is None or scope is None or scope.partner is None:
+            found.append(None)
+        else:
+            owner = _owner_loaded(target, scope.partner)
+            if owner is _UNKNOWN:
+                unknown.setdefault(type(target), {}).setdefault(target.pk, []).append(index)
+            found.append(owner)
+    for model, indexes in unknown.items():
+        path = access.scope_of(model).partner
+        assert path is not None  # only models with a path are asked about
+        owners = dict(
+            model._default_manager.filter(pk__in=list(indexes)).values_list("pk", f"{path}_id")
+        )
+        for pk, where in indexes.items():
+            for index in where:
+                found[index] = owners.get(pk)
+    return [None if value is None else int(value) for value in found]
 
 
 def audit_record_many(entries: Iterable[AuditEntry]) -> list[AuditEvent]:
     """Record several events in the caller's transaction (bulk operations, seeding). Plain
     inserts: nothing here waits for another transaction."""
-    events = [_build(entry) for entry in entries]
-    if not events:
-        return events
+    entries = list(entries)
+    if not entries:
+        return []
+    partners = trail_partner_ids(entries)
+    events = [_build(entry, partner) for entry, partner in zip(entries, partners, strict=True)]
     return AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
@@ -247,11 +319,22 @@ def audit_chain_verify() -> int:
                 event.pk,
                 f"events {expected_seq} to {seq - 1} of the chain are missing",
                 seq=seq,
+                held=expected_seq - 1,
             )
         if event.prev_hash != prev_hash:
-            raise AuditChainBroken(event.pk, "does not follow the event before it", seq=event.seq)
+            raise AuditChainBroken(
+                event.pk,
+                "does not follow the event before it",
+                seq=event.seq,
+                held=expected_seq - 1,
+            )
         if _content_hash(event, prev_hash, labels) != event.hash:
-            raise AuditChainBroken(event.pk, "content does not match its hash", seq=event.seq)
+            raise AuditChainBroken(
+                event.pk,
+                "content does not match its hash",
+                seq=event.seq,
+                held=expected_seq - 1,
+            )
         prev_hash = event.hash
         expected_seq += 1
         last_id = event.pk
@@ -262,5 +345,6 @@ def audit_chain_verify() -> int:
             head.last_event_id or last_id,
             f"the chain's head names event {head.last_seq}, but the chain ends at {count}",
             seq=head.last_seq,
+            held=count,
         )
     return count

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -250,6 +251,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "antifraud.tasks.deliveries_redeliver_due",
         "schedule": DELIVERIES_SWEEP_INTERVAL_SECONDS,
     },
+    # The whole audit chain verified every night (its outcome shows on the audit trail's
+    # page), at 03:30 in CELERY_TIMEZONE, when few decisions are made.
+    "audit-chain-check-daily": {
+        "task": "antifraud.tasks.audit_chain_check_daily",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    # Each supervisor's daily digest, at 08:00 in CELERY_TIMEZONE (Asia/Almaty).
+    "supervisor-digests-send": {
+        "task": "reviews.tasks.supervisor_digests_send",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # --- authentication ---------------------------------------------------------------------
@@ -430,6 +442,10 @@ CASE_LEASE_MINUTES = env.int("CASE_LEASE_MINUTES", default=15)
 CASE_DEADLINE_HOURS = env.int("CASE_DEADLINE_HOURS", default=24)
 # An appeal should be resolved within this many hours of filing.
 APPEAL_DEADLINE_HOURS = env.int("APPEAL_DEADLINE_HOURS", default=72)
+# A case or appeal whose deadline is this close is marked "due soon" on the queue, the
+# appeals page and the supervisors' dashboard (reviews.deadlines); past it, "breached".
+CASE_DEADLINE_WARN_HOURS = env.int("CASE_DEADLINE_WARN_HOURS", default=4)
+APPEAL_DEADLINE_WARN_HOURS = env.int("APPEAL_DEADLINE_WARN_HOURS", default=12)
 # How long an appeal link stays valid (the DSA's six-month complaint window).
 APPEAL_LINK_MAX_AGE_DAYS = env.int("APPEAL_LINK_MAX_AGE_DAYS", default=182)
 # Appeals: statements, files, and how often one address or one link may post.
@@ -482,6 +498,10 @@ SECOND_APPROVAL_RING_SIZE = env.int("SECOND_APPROVAL_RING_SIZE", default=10)
 SECOND_APPROVAL_ACCOUNT_AGE_DAYS = env.int("SECOND_APPROVAL_ACCOUNT_AGE_DAYS", default=365)
 # Cases listed per page in a queue.
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=50)
+# Quality sampling: the share of each moderator's decisions drawn for a supervisor's second
+# look, and how many days from a moderator's first decision every decision of theirs is.
+QUALITY_SAMPLE_RATE = env.float("QUALITY_SAMPLE_RATE", default=0.05)
+QUALITY_NEW_MODERATOR_DAYS = env.int("QUALITY_NEW_MODERATOR_DAYS", default=14)
 
 # --- logging ----------------------------------------------------------------------------
 

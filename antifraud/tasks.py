@@ -22,6 +22,23 @@ def audit_chain_extend() -> int:
 
 
 @shared_task(base=ProjectTask)
+def audit_chain_check_run(check_id: int) -> bool | None:
+    """Verify the whole chain for a check asked for on the audit trail's page."""
+    from antifraud.audit_checks import audit_chain_check_run as run
+
+    check = run(check_id=check_id)
+    return check.ok if check is not None else None
+
+
+@shared_task(base=ProjectTask)
+def audit_chain_check_daily() -> bool | None:
+    from antifraud.audit_checks import audit_chain_check_daily as run
+
+    check = run()
+    return check.ok if check is not None else None
+
+
+@shared_task(base=ProjectTask)
 def feed_extend() -> int:
     return services.feed_extend()
 

@@ -54,9 +54,23 @@ class DecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "automated_detection",
         "reverses",
     )
-    list_filter = ("action", "policy__code", "automated_detection", "automated_decision")
+    list_filter = (
+        "subject__partner",
+        ("decided_by", admin.RelatedOnlyFieldListFilter),
+        "action",
+        "policy__code",
+        "automated_detection",
+        "automated_decision",
+    )
     list_select_related = ("policy", "subject__partner", "decided_by", "approved_by")
-    search_fields = ("subject__external_id", "statement_of_reasons")
+    # A moderator's decisions by their username or name.
+    search_fields = (
+        "subject__external_id",
+        "statement_of_reasons",
+        "decided_by__username",
+        "decided_by__first_name",
+        "decided_by__last_name",
+    )
     date_hierarchy = "decided_at"
     readonly_fields = ("evidence_pretty", "audit_trail", "listed")
     exclude = ("evidence", "listed_indicators", "revoked_indicators")

@@ -12,6 +12,7 @@ from accounts.languages import LANGUAGE_CODES
 from accounts.models import Partner
 from antifraud.access import VisibleQuerySet
 from antifraud.models import ImmutableModel, Indicator, Scheme, Signal, Subject
+from reviews import deadlines
 
 
 class Policy(models.Model):
@@ -187,6 +188,13 @@ class Case(models.Model):
 
     def is_held_by(self, user) -> bool:
         return self.status == self.Status.CLAIMED and self.claimed_by_id == user.pk
+
+    @property
+    def deadline_state(self) -> str:
+        """reviews.deadlines.BREACHED, DUE_SOON or "" while the case waits; "" once decided."""
+        if self.status == self.Status.DECIDED:
+            return ""
+        return deadlines.deadline_state(self.deadline, warning=deadlines.case_warning())
 
 
 class Decision(ImmutableModel):
@@ -467,6 +475,17 @@ class Appeal(models.Model):
     def is_resolved(self) -> bool:
         return self.status in self.RESOLVED
 
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in (self.Status.SUBMITTED, self.Status.IN_REVIEW)
+
+    @property
+    def deadline_state(self) -> str:
+        """reviews.deadlines.BREACHED, DUE_SOON or "" while the appeal waits; "" after."""
+        if not self.is_waiting:
+            return ""
+        return deadlines.deadline_state(self.deadline, warning=deadlines.appeal_warning())
+
 
 class AppealAttachment(models.Model):
     """Evidence an appellant uploaded; served only to staff allowed to see the appeal."""
@@ -523,3 +542,106 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}:{self.report_id}"
+
+
+# --- oversight ----------------------------------------------------------------------------
+
+
+class QualitySampleQuerySet(VisibleQuerySet["QualitySample"]):
+    def unreviewed(self) -> QualitySampleQuerySet:
+        return self.filter(reviewed_at__isnull=True)
+
+
+class QualitySample(models.Model):
+    """A decision drawn for a supervisor's second look (reviews.services.sampling): a share
+    of every moderator's decisions, and all of a new moderator's. The verdict judges the
+    decision; it changes nothing for the moderator, and a disagreement may send the case
+    back to the senior moderators as an escalation."""
+
+    class Reason(models.TextChoices):
+        RANDOM = "random", _("Random draw")
+        NEW_MODERATOR = "new_moderator", _("New moderator")
+
+    class Verdict(models.TextChoices):
+        AGREE = "agree", _("Agree")
+        DISAGREE = "disagree", _("Disagree")
+
+    decision = models.OneToOneField(
+        Decision, on_delete=models.PROTECT, related_name="quality_sample"
+    )
+    drawn_at = models.DateTimeField(_("drawn"), default=timezone.now)
+    reason = models.CharField(_("why sampled"), max_length=16, choices=Reason.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_samples",
+    )
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The case sent back to the senior moderators after a disagreement, if it was.
+    reopened_case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = QualitySampleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("quality sample")
+        verbose_name_plural = _("quality samples")
+        permissions = [("review_qualitysample", "Can review sampled decisions")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["random", "new_moderator"]), name="sample_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(verdict__in=["", "agree", "disagree"]), name="sample_verdict_valid"
+            ),
+            # A verdict comes with who gave it and when, and only with them.
+            models.CheckConstraint(
+                condition=Q(verdict="", reviewer__isnull=True, reviewed_at__isnull=True)
+                | (~Q(verdict="") & Q(reviewer__isnull=False, reviewed_at__isnull=False)),
+                name="sample_review_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(verdict="disagree") | ~Q(note=""), name="sample_disagreement_noted"
+            ),
+            models.CheckConstraint(
+                condition=Q(reopened_case__isnull=True) | Q(verdict="disagree"),
+                name="sample_reopens_on_disagreement",
+            ),
+        ]
+        indexes = [
+            # The sample queue: what waits for a verdict, oldest first.
+            models.Index(
+                fields=["drawn_at"], condition=Q(reviewed_at__isnull=True), name="sample_waiting"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"sample of decision {self.decision_id}"
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+
+class DigestSent(models.Model):
+    """A supervisor's daily digest went out that day (reviews.services.digests): the mark
+    that keeps a second run of the same day from sending it again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("digest sent")
+        verbose_name_plural = _("digests sent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="digest_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest to {self.user_id} on {self.day}"

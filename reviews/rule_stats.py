@@ -89,15 +89,19 @@ class RuleFigures:
 
 
 def rule_performance(
-    *, since: datetime, until: datetime, user: User | None = None
+    *, since: datetime, until: datetime, user: User | None = None, partner_id: int | None = None
 ) -> list[RuleFigures]:
     """Per rule code, how the cases opened in [since, until) that carry a signal of the rule
     were decided, by code. Limited to the cases `user` may see (all cases without a user:
-    commands and reports). One query, whatever the number of rules and cases."""
+    commands and reports), and to one partner's when `partner_id` is given. One query,
+    whatever the number of rules and cases."""
     through = Case.signals.through
+    cases = _cases(since=since, until=until, user=user)
+    if partner_id is not None:
+        cases = cases.filter(partner_id=partner_id)
     # One row per case and signal: a case with several signals of a rule counts once.
     rows = (
-        through.objects.filter(case_id__in=_cases(since=since, until=until, user=user).values("pk"))
+        through.objects.filter(case_id__in=cases.values("pk"))
         .exclude(signal__rule="")
         .annotate(outcome=case_outcome("case_id"))
         # django-stubs does not follow annotations on an auto-created through model.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
 
 from antifraud.queueing import ProjectTask
 from reviews import services
+from reviews.services import digests
 
 
 @shared_task(base=ProjectTask)
@@ -41,3 +43,25 @@ class AppealEmailTask(ProjectTask):
 @shared_task(base=AppealEmailTask, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
 def appeal_email_send(appeal_id: int, kind: str) -> bool:
     return services.appeal_email_send(appeal_id=appeal_id, kind=kind)
+
+
+@shared_task(base=ProjectTask)
+def supervisor_digests_send() -> int:
+    return digests.supervisor_digests_send()
+
+
+class DigestEmailTask(ProjectTask):
+    """As for appeal e-mails: a digest that fails its last retry is audited."""
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        user_id, day = args
+        digests.supervisor_digest_failed(
+            user_id=user_id, day=date.fromisoformat(day), error=f"{type(exc).__name__}: {exc}"
+        )
+
+
+@shared_task(base=DigestEmailTask, autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def supervisor_digest_send(user_id: int, day: str) -> bool:
+    return digests.supervisor_digest_send(user_id=user_id, day=date.fromisoformat(day))

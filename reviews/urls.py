@@ -1,7 +1,7 @@
 from django.urls import path
 
 import antifraud.converters  # noqa: F401 - registers <id:…>
-from reviews.views import appeals, cases, public
+from reviews.views import appeals, cases, logs, oversight, public, samples, story
 
 urlpatterns = [
     path("", cases.queue_page, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("approvals/<id:proposal_id>/approve/", cases.proposal_approve, name="proposal-approve"),
     path("approvals/<id:proposal_id>/reject/", cases.proposal_reject, name="proposal-reject"),
     path("photos/<id:photo_id>/", cases.photo, name="photo"),
+    path("oversight/", oversight.oversight_page, name="oversight"),
 ]
 
 urlpatterns += [
@@ -31,4 +32,22 @@ urlpatterns += [
         appeals.appeal_attachment,
         name="appeal-attachment",
     ),
+]
+
+urlpatterns += [
+    path("subjects/<id:subject_id>/story/", story.subject_story_page, name="subject-story"),
+    path("oversight/samples/", samples.sample_queue, name="sample-queue"),
+    path("oversight/samples/<id:sample_id>/", samples.sample_page, name="sample"),
+    path("oversight/samples/<id:sample_id>/review/", samples.sample_review, name="sample-review"),
+]
+
+# The supervisors' logs and the audit trail (reviews.views.logs).
+urlpatterns += [
+    path("oversight/decisions/", logs.decision_log_page, name="decision-log"),
+    path("oversight/decisions/export.csv", logs.decision_log_export, name="decision-log-export"),
+    path("oversight/appeals/", logs.appeal_log_page, name="appeal-log"),
+    path("oversight/appeals/export.csv", logs.appeal_log_export, name="appeal-log-export"),
+    path("oversight/audit/", logs.audit_trail_page, name="audit-trail"),
+    path("oversight/audit/export.csv", logs.audit_trail_export, name="audit-trail-export"),
+    path("oversight/audit/verify/", logs.audit_chain_verify, name="audit-chain-verify"),
 ]

@@ -12,7 +12,7 @@ from antifraud.queueing import broker_pause_reset
 from tests import factories
 
 # Fixtures shared by several test modules.
-pytest_plugins = ["tests.appeal_fixtures"]
+pytest_plugins = ["tests.appeal_fixtures", "tests.oversight.logs_world"]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -122,6 +122,7 @@ CASE_WORK = "login ok ok 403 ok 404 ok ok login login"
 SENIOR_LIST = "login 403 ok 403 ok ok 403 ok login login"
 SENIOR_WORK = "login 403 ok 403 ok 404 403 ok login login"
 APPEAL_READ = "login 403 ok ok ok 404 403 ok login login"
+OVERSEE = "login 403 403 ok ok ok 403 ok login login"
 API_PARTNER = "401 401 401 401 401 401 401 401 ok ok"
 
 ROWS: dict[str, Row] = {
@@ -146,7 +147,11 @@ ROWS: dict[str, Row] = {
         CASE_READ,
     ),
     "photo": get(lambda w: reverse("photo", args=[w.photo.pk]), CASE_READ),
-    "approvals": get(fixed("approvals"), SENIOR_LIST),
+    # Senior moderators approve from the case page; supervisors read the list.
+    "approvals": get(fixed("approvals"), "login 403 ok ok ok ok 403 ok login login"),
+    # The dashboard: supervisors and administrators see their scope; moderators, their
+    # own line only.
+    "oversight": get(fixed("oversight"), STAFF_READ),
     "proposal-approve": post(proposal_url("proposal-approve"), SENIOR_WORK),
     "proposal-reject": post(proposal_url("proposal-reject"), SENIOR_WORK),
     # --- appeals
@@ -159,6 +164,31 @@ ROWS: dict[str, Row] = {
     "appeal-attachment": get(
         lambda w: reverse("appeal-attachment", args=[w.appeal.pk, w.appeal.attachments.get().pk]),
         APPEAL_READ,
+    ),
+    # --- oversight: a subject's whole story (anyone who may see the subject); the quality
+    # samples, which supervisors and administrators review (the world's decision is a new
+    # moderator's, so it was sampled)
+    "subject-story": get(lambda w: reverse("subject-story", args=[w.case.subject_id]), CASE_READ),
+    "sample-queue": get(fixed("sample-queue"), OVERSEE),
+    "sample": get(
+        lambda w: reverse("sample", args=[w.decision.quality_sample.pk]),
+        "login 403 403 ok ok 404 403 ok login login",
+    ),
+    "sample-review": post(
+        lambda w: reverse("sample-review", args=[w.decision.quality_sample.pk]),
+        "login 403 403 ok ok 404 403 ok login login",
+    ),
+    # --- the supervisors' logs and the audit trail: supervisors and administrators, each
+    # partner's their own (senior moderators review appeals and must not see who decided);
+    # only the hub's verify the chain, which runs through every partner's events
+    "decision-log": get(fixed("decision-log"), OVERSEE),
+    "decision-log-export": get(fixed("decision-log-export"), OVERSEE),
+    "appeal-log": get(fixed("appeal-log"), OVERSEE),
+    "appeal-log-export": get(fixed("appeal-log-export"), OVERSEE),
+    "audit-trail": get(fixed("audit-trail"), OVERSEE),
+    "audit-trail-export": get(fixed("audit-trail-export"), OVERSEE),
+    "audit-chain-verify": post(
+        fixed("audit-chain-verify"), "login 403 403 403 403 403 403 ok login login"
     ),
     # --- deliveries
     "deliveries": get(fixed("deliveries"), "login 403 403 ok ok ok 403 ok login login"),

@@ -115,8 +115,9 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "actor_label", "action", "target_repr")
-    list_filter = ("action",)
+    list_display = ("created_at", "partner", "actor_label", "action", "target_repr")
+    list_filter = ("partner", "action")
+    list_select_related = ("partner",)
     search_fields = ("actor_label", "action", "target_repr", "target_id")
     date_hierarchy = "created_at"
     readonly_fields = ("payload_pretty",)

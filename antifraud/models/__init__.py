@@ -1,4 +1,4 @@
-from antifraud.models.audit import AuditChain, AuditEvent
+from antifraud.models.audit import AuditChain, AuditChainCheck, AuditEvent
 from antifraud.models.immutable import ImmutableModel, ImmutableQuerySet, ImmutableRecordError
 from antifraud.models.indicators import (
     Corroboration,
@@ -29,6 +29,7 @@ from antifraud.models.subjects import (
 __all__ = [
     "DIGESTED_KINDS",
     "AuditChain",
+    "AuditChainCheck",
     "AuditEvent",
     "Category",
     "Corroboration",

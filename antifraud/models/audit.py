@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Partner
+from antifraud.access import VisibleQuerySet
 from antifraud.models.immutable import ImmutableModel
 
 
@@ -40,6 +41,17 @@ class AuditEvent(ImmutableModel):
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(_("object"), max_length=200, blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
+    # The partner whose trail holds the event (NULL: the hub's alone), set once when it is
+    # written (antifraud.audit.trail_partner_ids). Not hashed: the chain is the same with or
+    # without it; on PostgreSQL the trigger refuses to change it like any other column.
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partner"),
+    )
     # NULL until the sequencer chains the event; then set once and never again. (NULL, not
     # "": the unique constraint must admit every unchained event at once.)
     seq = models.BigIntegerField(_("sequence"), null=True, blank=True, unique=True)
@@ -54,6 +66,8 @@ class AuditEvent(ImmutableModel):
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["action", "created_at"], name="audit_action_time"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time"),
+            # A partner's trail, newest first.
+            models.Index(fields=["partner", "created_at"], name="audit_partner_time"),
             # What the sequencer reads: the few events not chained yet.
             models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_unchained"),
         ]
@@ -77,3 +91,54 @@ class AuditChain(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at {self.last_hash[:12]}"
+
+
+class AuditChainCheck(models.Model):
+    """One verification of the whole chain (antifraud.audit_checks): asked for by a
+    supervisor, or by beat once a day, and run by the worker."""
+
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    # None: beat's daily check.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # None until finished; then whether every chained event held.
+    ok = models.BooleanField(_("intact"), null=True, blank=True)
+    events_checked = models.BigIntegerField(_("events checked"), default=0)
+    # The first event that did not hold (a plain number: the event may be gone).
+    first_broken_event_id = models.BigIntegerField(_("first broken event"), null=True, blank=True)
+    first_broken_seq = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit chain check")
+        verbose_name_plural = _("audit chain checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True, ok__isnull=True)
+                | Q(finished_at__isnull=False, ok__isnull=False),
+                name="audit_check_finished_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(ok=False, first_broken_event_id__isnull=False)
+                | (Q(ok=True) | Q(ok__isnull=True)) & Q(first_broken_event_id__isnull=True),
+                name="audit_check_broken_names_event",
+            ),
+        ]
+        indexes = [models.Index(fields=["-requested_at"], name="audit_check_recent")]
+
+    def __str__(self) -> str:
+        return f"audit chain check {self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None

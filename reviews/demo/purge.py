@@ -16,6 +16,8 @@ from reviews.demo.builder import demo_usernames
 
 # Children before parents.
 DOMAIN_TABLES = [
+    "reviews_qualitysample",
+    "reviews_digestsent",
     "reviews_report",
     "reviews_decisionproposal",
     "reviews_appealattachment",
@@ -26,6 +28,7 @@ DOMAIN_TABLES = [
     "reviews_case_signals",
     "reviews_case",
     "antifraud_delivery",
+    "antifraud_auditchaincheck",
     "antifraud_auditevent",
     "antifraud_corroboration",
     "antifraud_dispute",

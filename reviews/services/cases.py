@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from antifraud import access
@@ -179,6 +180,64 @@ def case_escalate(*, actor: User, case_id: int, note: str) -> Case:
     )
     audit_record(
         actor=actor, action="case.escalated", target=case, payload={"note": case.escalation_note}
+    )
+    return case
+
+
+@transaction.atomic
+def case_reopen_as_escalation(
+    *, actor: User, case_id: int, note: str, payload: dict[str, Any], now: datetime | None = None
+) -> Case:
+    """Send a decided case back to the senior moderators as an escalation, with a note saying
+    why (a supervisor's disagreement with its decision). The decision stands until a senior
+    moderator decides the case again. The caller has checked the actor's right to ask it
+    (reviews.services.sampling.quality_sample_review)."""
+    case = _locked_case(case_id, actor)
+    if case.status != Case.Status.DECIDED:
+        raise DomainError(
+            _("Case %(id)s is not decided: it is under review already.") % {"id": case.pk},
+            code="case_not_decided",
+        )
+    other = (
+        Case.objects.filter(subject_id=case.subject_id)
+        .exclude(status=Case.Status.DECIDED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise DomainError(
+            _("Case %(id)s of the same subject is under review: escalate that one instead.")
+            % {"id": other},
+            code="subject_under_review",
+        )
+    note = note.strip()
+    if not note:
+        raise DomainError(
+            _("Say why the case is reopened: the note is required."), code="note_required"
+        )
+    now = now or timezone.now()
+    case.status = Case.Status.ESCALATED
+    case.is_escalated = True
+    case.escalation_note = note[:TEXT_MAX]
+    case.decided_at = None
+    case.deadline = now + timedelta(hours=settings.CASE_DEADLINE_HOURS)
+    case.updated_at = now
+    case.save(
+        update_fields=[
+            "status",
+            "is_escalated",
+            "escalation_note",
+            "decided_at",
+            "deadline",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action="case.reopened",
+        target=case,
+        payload={"as": "escalation", "note": case.escalation_note, **payload},
+        at=now,
     )
     return case
 

@@ -30,6 +30,7 @@ from reviews.links import appeal_url
 from reviews.models import Case, Decision, DecisionProposal, Policy
 from reviews.scoring import case_priority
 from reviews.selectors import case_detail
+from reviews.services.sampling import quality_samples_draw
 
 DECIDABLE = {
     Decision.Action.BLOCK_ACCOUNT,
@@ -530,6 +531,9 @@ def _apply(
             },
         )
         decisions.append(decision)
+    # A share of every moderator's decisions (all of a new moderator's) waits for a
+    # supervisor's second look; drawn here so no decision escapes the draw.
+    quality_samples_draw(decisions=decisions, moderator=decided_by, now=now)
     return decisions
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from antifraud.detection.base import signal_explanation
 from antifraud.models import Signal
+from reviews import deadlines
 from reviews.links import appeal_url
 from reviews.models import Decision
 from reviews.scoring import signal_contribution
@@ -71,13 +72,9 @@ def age(value: datetime | timedelta | None) -> str:
 
 
 @register.filter
-def deadline_class(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    left = value - timezone.now()
-    if left.total_seconds() <= 0:
-        return "breached"
-    return "due" if left < timedelta(hours=2) else ""
+def deadline_class(state: str) -> str:
+    """The style of a deadline in `state` (a case's or appeal's `deadline_state`)."""
+    return {deadlines.BREACHED: "breached", deadlines.DUE_SOON: "due"}.get(state, "")
 
 
 @register.filter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +16,7 @@ from accounts.http import StaffRequest
 from antifraud import access
 from antifraud.access import staff_page, visible_or_404
 from antifraud.errors import DomainError, raise_for_page
-from reviews import services
+from reviews import deadlines, services
 from reviews.limits import TEXT_MAX
 from reviews.links import appeal_url
 from reviews.models import Appeal, AppealAttachment
@@ -57,25 +58,25 @@ def _appeal_for(request: StaffRequest, appeal_id: int) -> Appeal:
 @staff_page("reviews.view_appeal")
 @require_GET
 def appeals_page(request: StaffRequest) -> HttpResponse:
-    waiting = (
-        Appeal.objects.visible_to(request.user)
-        .filter(status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW])
-        .select_related("decision__subject__partner", "decision__policy", "claimed_by")
-        .order_by("deadline", "pk")[:200]
+    open_appeals = Appeal.objects.visible_to(request.user).filter(
+        status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW]
+    )
+    waiting = open_appeals.select_related(
+        "decision__subject__partner", "decision__policy", "claimed_by"
+    ).order_by("deadline", "pk")[:200]
+    now = timezone.now()
+    counts = open_appeals.aggregate(
+        breached=Count("pk", filter=deadlines.breached_q(now)),
+        due_soon=Count("pk", filter=deadlines.due_soon_q(now, deadlines.appeal_warning())),
     )
     return render(
         request,
         "appeals/queue.html",
         {
             "appeals": waiting,
-            "now": timezone.now(),
             "may_review": access.may_review_appeals(request.user),
-            "breached": Appeal.objects.visible_to(request.user)
-            .filter(
-                status__in=[Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW],
-                deadline__lte=timezone.now(),
-            )
-            .count(),
+            "breached": counts["breached"],
+            "due_soon": counts["due_soon"],
         },
     )
 

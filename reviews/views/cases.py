@@ -401,9 +401,10 @@ def case_statement(request: StaffRequest, case_id: int) -> HttpResponse:
 # --- approvals --------------------------------------------------------------------------
 
 
-@staff_page("reviews.approve_decision")
+@staff_page(access.may_read_approvals)
 @require_GET
 def approvals_page(request: StaffRequest) -> HttpResponse:
+    """Senior moderators approve from each case's page; supervisors read the list."""
     return render(
         request, "reviews/approvals.html", {"proposals": proposals_waiting(user=request.user)}
     )

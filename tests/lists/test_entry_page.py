@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts.roles import Role
 from antifraud.models import Feedback, Indicator
 from antifraud.services.registry import feedback_record, indicator_revoke
+from tests.factories import UserFactory
 from tests.lists.conftest import propose, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +99,30 @@ def test_history_is_for_who_reads_the_audit_trail(staff, entries):
     ]
     text = page(staff["hub.supervisor"], entry).content.decode()
     assert 'id="history"' in text and "hub.senior" in text
-    # Partner staff never read the trail; nor do the hub's moderators.
-    for name in ("kolesa.supervisor", "hub.senior"):
+    # Moderators never read the trail, the hub's senior moderators included.
+    for name in ("kolesa.moderator", "hub.senior"):
         response = page(staff[name], entry)
         assert response.context["detail"].history is None
         assert 'id="history"' not in response.content.decode()
+
+
+def test_a_partners_supervisor_reads_the_history_in_their_partners_trail(staff, entries, krisha):
+    # Kolesa proposed the entry and the hub revoked it: both are in Kolesa's trail.
+    history = page(staff["kolesa.supervisor"], entries["revoked"]).context["detail"].history
+    assert [e.action for e in history] == [
+        "indicator.listed",
+        "indicator.proposed",
+        "indicator.revoked",
+    ]
+    # Krisha's moderator disputed Kolesa's entry: that is Krisha's trail, not Kolesa's.
+    disputed = entries["disputed"]
+    kolesa_sees = page(staff["kolesa.supervisor"], disputed).context["detail"].history
+    assert "indicator.disputed" not in [e.action for e in kolesa_sees]
+    krisha_supervisor = UserFactory(
+        username="krisha.supervisor", partner=krisha, role=Role.SUPERVISOR
+    )
+    krisha_sees = page(krisha_supervisor, disputed).context["detail"].history
+    assert [e.action for e in krisha_sees] == ["indicator.disputed"]
 
 
 def test_who_did_it_is_named_for_supervisors_only(staff, entries):
