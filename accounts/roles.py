@@ -31,6 +31,8 @@ _MODERATOR = [
     "antifraud.view_indicator",
     "antifraud.dispute_indicator",
     "antifraud.view_photo",
+    "reviews.view_subjectnote",
+    "reviews.add_subjectnote",
 ]
 _SENIOR = [
     *_MODERATOR,
@@ -49,6 +51,7 @@ _SUPERVISOR = [
     "reviews.view_appealattachment",
     "reviews.view_qualitysample",
     "reviews.review_qualitysample",
+    "reviews.view_subjectnote",
     "antifraud.view_subject",
     "antifraud.view_subjectidentifier",
     "antifraud.view_signal",

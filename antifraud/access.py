@@ -121,6 +121,10 @@ SCOPES: dict[str, Scope] = {
         view="reviews.view_appealattachment", partner="appeal__decision__subject__partner"
     ),
     "reviews.report": Scope(view="reviews.view_case", partner="partner"),
+    "reviews.casedeferral": Scope(view="reviews.view_case", partner="case__partner"),
+    "reviews.subjectnote": Scope(view="reviews.view_subjectnote", partner="subject__partner"),
+    "reviews.replytemplate": Scope(view="reviews.view_appeal", partner=None),
+    "reviews.blocklift": Scope(view="reviews.view_decision", partner="decision__subject__partner"),
     "reviews.qualitysample": Scope(
         view="reviews.view_qualitysample", partner="decision__subject__partner"
     ),

@@ -40,6 +40,16 @@ class Policy(models.Model):
     statement_en = models.TextField(_("statement template (English)"))
     statement_ru = models.TextField(_("statement template (Russian)"))
     statement_kk = models.TextField(_("statement template (Kazakh)"), blank=True)
+    # The indicator kinds a block under this policy normally lists on the black list (a
+    # prepayment scam: phone, device, card): pre-ticked on the decision form.
+    default_indicator_kinds = models.JSONField(
+        _("indicator kinds listed by default"), default=list, blank=True
+    )
+    # How long a block under this policy may last, in days; 0 is permanent. Empty: permanent
+    # only. The first is the form's default.
+    block_durations = models.JSONField(
+        _("block durations (days, 0 = permanent)"), default=list, blank=True
+    )
     is_current = models.BooleanField(_("current version"), default=True)
     published_at = models.DateTimeField(_("published"), default=timezone.now)
 
@@ -68,6 +78,11 @@ class Policy(models.Model):
 
     def allows(self, action: str) -> bool:
         return action in self.allowed_actions
+
+    @property
+    def durations(self) -> list[int]:
+        """The block durations this policy allows, in days, 0 meaning permanent."""
+        return [int(days) for days in self.block_durations] or [0]
 
 
 class CaseQuerySet(VisibleQuerySet["Case"]):
@@ -243,6 +258,10 @@ class Decision(ImmutableModel):
     )
     # Decisions applied together to a ring share this id.
     batch_id = models.UUIDField(_("ring decision"), null=True, blank=True, db_index=True)
+    # A time-limited block: how many days, and when it lifts itself (reviews.services.
+    # block_ends). Null on a permanent block and on every other action.
+    block_days = models.PositiveSmallIntegerField(_("block length (days)"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("block ends"), null=True, blank=True)
     # The mark of the form that asked for this decision (on the main decision only): the
     # same form sent again finds it instead of deciding twice.
     attempt = models.UUIDField(null=True, blank=True, editable=False)
@@ -284,10 +303,19 @@ class Decision(ImmutableModel):
                 condition=Q(attempt__isnull=False),
                 name="decision_attempt_once",
             ),
+            # Only a block can be time-limited, and its length and end come together.
+            models.CheckConstraint(
+                condition=Q(block_days__isnull=True, ends_at__isnull=True)
+                | Q(action="block_account", block_days__gt=0, ends_at__isnull=False),
+                name="decision_block_end_valid",
+            ),
         ]
         indexes = [
             models.Index(fields=["decided_by", "decided_at"], name="decision_by_moderator"),
             models.Index(fields=["subject", "decided_at"], name="decision_subject"),
+            models.Index(
+                fields=["ends_at"], condition=Q(ends_at__isnull=False), name="decision_block_ends"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -321,6 +349,8 @@ class DecisionProposal(models.Model):
     indicators = models.JSONField(default=list, blank=True)
     gray_days = models.PositiveIntegerField(null=True, blank=True)
     ring_subject_ids = models.JSONField(default=list, blank=True)
+    # A time-limited block's length in days; null: permanent (or not a block).
+    block_days = models.PositiveSmallIntegerField(null=True, blank=True)
     # Why a second approval is needed, e.g. ["ring_size", "account_age"].
     reasons = models.JSONField(default=list)
     # The subject as the proposer saw it; the decisions keep it when approved.
@@ -645,3 +675,124 @@ class DigestSent(models.Model):
 
     def __str__(self) -> str:
         return f"digest to {self.user_id} on {self.day}"
+
+
+# --- the moderator's day ------------------------------------------------------------------
+
+
+class BlockLift(models.Model):
+    """A time-limited block came to its end (reviews.services.block_ends): lifted, or found
+    already ended some other way (an appeal, a later decision). One per decision, so that the
+    beat task never lifts a block twice."""
+
+    class Outcome(models.TextChoices):
+        LIFTED = "lifted", _("Lifted")
+        SUPERSEDED = "superseded", _("Already ended another way")
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="lift")
+    lifted_at = models.DateTimeField(_("lifted"), default=timezone.now)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+
+    class Meta:
+        verbose_name = _("block lift")
+        verbose_name_plural = _("block lifts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["lifted", "superseded"]), name="block_lift_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"lift of decision {self.decision_id}"
+
+
+class CaseDeferral(models.Model):
+    """A moderator put a case aside: skipped (back to the queue; their next claims give
+    other cases first for a while) or snoozed (hidden from their claims until a time or a
+    new signal on the case, with a note). Others still see and claim it."""
+
+    class Kind(models.TextChoices):
+        SKIP = "skip", _("Skipped")
+        SNOOZE = "snooze", _("Snoozed")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deferrals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    created_at = models.DateTimeField(_("put aside"), default=timezone.now)
+    until = models.DateTimeField(_("until"))
+    note = models.TextField(_("note"), blank=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case put aside")
+        verbose_name_plural = _("cases put aside")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["skip", "snooze"]), name="deferral_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="skip") | ~Q(note=""), name="deferral_snooze_noted"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "until"], name="deferral_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of case {self.case_id} by {self.user_id}"
+
+
+class SubjectNote(models.Model):
+    """A moderator's internal note on a subject, shown on every later case of it. Staff
+    only: never in a partner's payload, an e-mail or a public page."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="notes"
+    )
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subject note")
+        verbose_name_plural = _("subject notes")
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="subject_note_has_text")]
+        indexes = [models.Index(fields=["subject", "created_at"], name="subject_note_subject")]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on subject {self.subject_id}"
+
+
+class ReplyTemplate(models.Model):
+    """The reply an appeal reviewer starts from, per outcome, policy and language; a
+    template without a policy serves every policy that has none of its own."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld")
+        OVERTURNED = "overturned", _("Overturned")
+
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    policy_code = models.SlugField(_("policy code"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        verbose_name = _("appeal reply template")
+        verbose_name_plural = _("appeal reply templates")
+        ordering = ["outcome", "policy_code", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["outcome", "policy_code", "language"], name="reply_template_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["upheld", "overturned"]),
+                name="reply_template_outcome_valid",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="reply_template_has_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} · {self.policy_code or '*'} · {self.language}"
