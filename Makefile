@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench install install-dev browser clean
+.PHONY: run test lint bench install install-dev browser gettext messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "antifraud needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -34,7 +34,23 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-run: install
+# The translations: each catalogue's .mo is compiled from its .po when the .po is newer (or
+# the .mo is missing, as in a fresh clone once .mo files are no longer tracked). Django's
+# compilemessages needs GNU gettext's msgfmt.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+gettext:
+	@command -v msgfmt >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "compiling the translations needs GNU gettext (msgfmt); install it with your package manager"; exit 1; }; \
+	  $(SUDO) apt-get install -y -qq gettext || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gettext; }; }
+
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(RUN_STAMP) gettext
+	$(BIN)/python manage.py compilemessages --ignore $(VENV) --ignore var --ignore staticfiles --locale $* --verbosity 0
+	@touch $@
+
+messages: $(CATALOGUES)
+
+run: install messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --seed 1
 	@echo ""
@@ -47,7 +63,7 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: install-dev browser
+test: install-dev browser messages
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

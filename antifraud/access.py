@@ -29,6 +29,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 
 from antifraud.errors import NotFound
 
@@ -224,7 +225,7 @@ def visible_or_404(actor: Actor | None, queryset: models.QuerySet[M], pk: Any) -
     """The object, if it exists and the actor may see it; NotFound (a 404) otherwise."""
     found = visible(actor, queryset).filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"no such {queryset.model._meta.verbose_name}")
+        raise NotFound(_("no such %(thing)s") % {"thing": queryset.model._meta.verbose_name})
     return found
 
 
@@ -280,6 +281,12 @@ def may_decide_case(actor: Actor | None, case: models.Model) -> bool:
 def may_act_on_subject(actor: Actor | None, subject: models.Model) -> bool:
     """A subject decided along with a ring: partner staff act on their own partner's only."""
     return may(actor, "reviews.add_decision") and in_scope(actor, subject)
+
+
+def may_note_subject(actor: Actor | None, subject: models.Model) -> bool:
+    """Internal notes on a subject: moderators, seniors and administrators who see it.
+    Supervisors read them (`visible`) but do not write them."""
+    return may(actor, "reviews.add_subjectnote") and in_scope(actor, subject)
 
 
 def may_approve(actor: Actor | None, proposal: models.Model) -> bool:

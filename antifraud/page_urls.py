@@ -15,6 +15,7 @@ RULE_FIGURES = {"figures": rule_performance}
 DECISION_CASE = {"decision_case": decision_case_id}
 
 urlpatterns = [
+    path("language/", views.language_set, name="language-set"),
     path("deliveries/", views.deliveries_page, name="deliveries"),
     path("deliveries/<id:delivery_id>/retry/", views.delivery_retry_view, name="delivery-retry"),
     path("detection/rules/", views_detection.rules_page, RULE_FIGURES, name="detection-rules"),

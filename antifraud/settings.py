@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in staff read the language saved on their account.
+    "accounts.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -227,6 +229,9 @@ PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)
 PHOTO_FETCH_ALLOW_PRIVATE = env.bool("PHOTO_FETCH_ALLOW_PRIVATE", default=False)
 # How often beat re-enqueues deliveries that are due and not in flight.
 DELIVERIES_SWEEP_INTERVAL_SECONDS = env.float("DELIVERIES_SWEEP_INTERVAL_SECONDS", default=15.0)
+# How often beat lifts the time-limited blocks that have come to their end
+# (reviews.services.block_ends).
+BLOCK_ENDS_INTERVAL_SECONDS = env.float("BLOCK_ENDS_INTERVAL_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "feed-extend": {
         "task": "antifraud.tasks.feed_extend",
@@ -240,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
     "market-prices-refresh": {"task": "antifraud.tasks.market_prices_refresh", "schedule": 3600.0},
     "case-leases-sweep": {"task": "reviews.tasks.case_leases_sweep", "schedule": 60.0},
     "appeal-leases-sweep": {"task": "reviews.tasks.appeal_leases_sweep", "schedule": 60.0},
+    # Time-limited blocks past their end are lifted, and partners told (subject.unblocked).
+    "block-ends-lift": {
+        "task": "reviews.tasks.block_ends_lift",
+        "schedule": BLOCK_ENDS_INTERVAL_SECONDS,
+    },
     # Appeal e-mails whose enqueueing failed (the broker was down) are enqueued again.
     "appeal-emails-resend-lost": {
         "task": "reviews.tasks.appeal_emails_resend_lost",
@@ -304,6 +314,14 @@ LANGUAGE_CODE = "en"
 # Each named in itself, as a language chooser shows them (accounts.languages reads this).
 LANGUAGES = [("en", "English"), ("ru", "Русский"), ("kk", "Қазақша")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django ships no Kazakh formats: dates and numbers for kk come from antifraud/formats/kk.
+FORMAT_MODULE_PATH = ["antifraud.formats"]
+# The language a visitor chose on a public page (`?lang=`) is remembered for a year; the
+# sign-in page and the public pages read it before the browser's Accept-Language.
+LANGUAGE_COOKIE_NAME = "antifraud_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True
@@ -438,6 +456,9 @@ WEBHOOK_REQUEUE_AFTER = env.float("WEBHOOK_REQUEUE_AFTER", default=60.0)
 
 # A moderator's claim on a case lasts this long, renewed while they work on it.
 CASE_LEASE_MINUTES = env.int("CASE_LEASE_MINUTES", default=15)
+# A case a moderator skipped comes back to them only after every other waiting case, for
+# this many minutes.
+CASE_SKIP_MINUTES = env.int("CASE_SKIP_MINUTES", default=60)
 # A case should be decided within this many hours of opening.
 CASE_DEADLINE_HOURS = env.int("CASE_DEADLINE_HOURS", default=24)
 # An appeal should be resolved within this many hours of filing.
@@ -509,6 +530,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusals": {"()": "antifraud.log_filters.RefusalsWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # A 403 or 404 is one line in the log, without a traceback.
+    "loggers": {"django.request": {"filters": ["refusals"]}},
 }

@@ -13,6 +13,10 @@ api_v1 = [
     path("", include("reviews.api.urls")),
 ]
 
+# Refusals in the site's layout (a bare "403 Forbidden" page had no way back).
+handler403 = "antifraud.views.refused"
+handler404 = "antifraud.views.not_found"
+
 urlpatterns = [
     path("healthz", antifraud_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

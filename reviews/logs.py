@@ -22,6 +22,7 @@ from antifraud import access
 from antifraud.date_filters import DateRangeFilterSet
 from antifraud.models import Scheme
 from reviews.models import Appeal, Decision, Policy
+from reviews.selectors import open_case_of
 
 CLOSED = (Appeal.Status.UPHELD, Appeal.Status.OVERTURNED, Appeal.Status.WITHDRAWN)
 
@@ -110,7 +111,9 @@ def decision_log(*, user: User) -> QuerySet[Decision]:
     """The decisions the user may see, newest first, with what the log shows."""
     return (
         _decisions(user)
-        .annotate(appeal_status=F("appeal__status"))
+        .annotate(
+            appeal_status=F("appeal__status"), subject_open_case_id=open_case_of(user, "subject_id")
+        )
         .select_related("case", "subject__partner", "policy", "decided_by", "approved_by")
         .order_by("-decided_at", "-pk")
     )
@@ -219,6 +222,7 @@ def appeal_log(*, user: User) -> QuerySet[Appeal]:
     """The closed appeals the user may see, the last closed first."""
     return (
         _closed_appeals(user)
+        .annotate(subject_open_case_id=open_case_of(user, "decision__subject_id"))
         .select_related(
             "decision__subject__partner",
             "decision__policy",

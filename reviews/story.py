@@ -20,7 +20,16 @@ from django.utils import timezone
 from accounts.models import User
 from antifraud import access
 from antifraud.models import Delivery, Indicator, Signal, Subject, SubjectIdentifier
-from reviews.models import Appeal, Case, Decision, DecisionProposal, Report
+from reviews.models import (
+    Appeal,
+    BlockLift,
+    Case,
+    Decision,
+    DecisionProposal,
+    Report,
+    SubjectNote,
+)
+from reviews.selectors import open_case_of, with_open_case
 
 ITEMS_PER_KIND = 300
 
@@ -30,7 +39,18 @@ ITEMS_PER_KIND = 300
 KIND_ORDER = {
     kind: place
     for place, kind in enumerate(
-        ["report", "signal", "case", "proposal", "decision", "list_entry", "delivery", "appeal"]
+        [
+            "report",
+            "signal",
+            "case",
+            "note",
+            "proposal",
+            "decision",
+            "list_entry",
+            "lift",
+            "delivery",
+            "appeal",
+        ]
     )
 }
 
@@ -78,12 +98,19 @@ def _capped(rows: list[Any], kind: str, truncated: list[str]) -> list[Any]:
 def subject_story(*, user: User, subject_id: int) -> SubjectStory:
     """The story of a subject the user may see (404 otherwise)."""
     subject = access.visible_or_404(
-        user, Subject.objects.select_related("partner", "account__partner"), subject_id
+        user,
+        with_open_case(
+            Subject.objects.select_related("partner", "account__partner"), user
+        ).annotate(account_open_case_id=open_case_of(user, "account_id")),
+        subject_id,
     )
     account = subject.account if subject.kind == Subject.Kind.LISTING else None
+    if account is not None:
+        # Where a link to the account goes (reviews.templatetags.links_tags).
+        account.open_case_id = subject.account_open_case_id  # type: ignore[attr-defined]
     listings = (
         list(
-            Subject.objects.visible_to(user)
+            with_open_case(Subject.objects.visible_to(user), user)
             .filter(account=subject)
             .select_related("partner")
             .order_by("-first_seen_at", "-pk")[: ITEMS_PER_KIND + 1]
@@ -123,7 +150,7 @@ def subject_story(*, user: User, subject_id: int) -> SubjectStory:
     )
     decision_scope = Decision.objects.visible_to(user).filter(Q(subject_id__in=ids) | about_account)
     decisions = fetch(
-        decision_scope.select_related("subject", "policy", "decided_by", "approved_by"),
+        decision_scope.select_related("subject", "policy", "decided_by", "approved_by", "lift"),
         "decided_at",
         "decision",
     )
@@ -141,6 +168,15 @@ def subject_story(*, user: User, subject_id: int) -> SubjectStory:
         "filed_at",
         "appeal",
     )
+    # Time-limited blocks that came to their end (reviews.services.block_ends).
+    lifts = fetch(
+        access.visible(
+            user, BlockLift.objects.filter(decision__in=decision_scope.values("pk"))
+        ).select_related("decision__subject"),
+        "lifted_at",
+        "lift",
+    )
+    may_open_appeals = access.may(user, "reviews.view_appeal")
     # Which of the story's subjects carries each (kind, value).
     carried = {
         (kind, value): holder
@@ -163,6 +199,12 @@ def subject_story(*, user: User, subject_id: int) -> SubjectStory:
         Delivery.objects.visible_to(user).filter(subject_id__in=ids).select_related("partner"),
         "created_at",
         "delivery",
+    )
+    # Staff notes (reviews.services.notes): this page is for staff only.
+    notes = fetch(
+        SubjectNote.objects.visible_to(user).filter(subject_id__in=ids).select_related("author"),
+        "created_at",
+        "note",
     )
 
     now = timezone.now()
@@ -195,6 +237,10 @@ def subject_story(*, user: User, subject_id: int) -> SubjectStory:
         ),
         *(StoryItem(c.opened_at, "case", about(c.subject_id), c, case_url(c.pk)) for c in cases),
         *(
+            StoryItem(n.created_at, "note", about(n.subject_id), n, case_url(n.case_id))
+            for n in notes
+        ),
+        *(
             StoryItem(d.decided_at, "decision", decided_about(d), d, case_url(d.case_id))
             for d in decisions
         ),
@@ -208,9 +254,19 @@ def subject_story(*, user: User, subject_id: int) -> SubjectStory:
                 "appeal",
                 decided_about(a.decision),
                 a,
-                reverse("appeal-review", args=[a.pk]),
+                reverse("appeal-review", args=[a.pk]) if may_open_appeals else "",
             )
             for a in appeals
+        ),
+        *(
+            StoryItem(
+                lift.lifted_at,
+                "lift",
+                decided_about(lift.decision),
+                lift,
+                case_url(lift.decision.case_id),
+            )
+            for lift in lifts
         ),
         *(
             StoryItem(

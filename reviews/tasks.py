@@ -9,7 +9,7 @@ from celery import shared_task
 
 from antifraud.queueing import ProjectTask
 from reviews import services
-from reviews.services import digests
+from reviews.services import block_ends, digests
 
 
 @shared_task(base=ProjectTask)
@@ -20,6 +20,11 @@ def case_leases_sweep() -> int:
 @shared_task(base=ProjectTask)
 def appeal_leases_sweep() -> int:
     return services.appeal_leases_sweep()
+
+
+@shared_task(base=ProjectTask)
+def block_ends_lift() -> int:
+    return block_ends.block_ends_lift()
 
 
 @shared_task(base=ProjectTask)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import antifraud.converters  # noqa: F401 - registers <id:…>
-from reviews.views import appeals, cases, logs, oversight, public, samples, story
+from reviews.views import appeals, cases, logs, notes, oversight, public, samples, story
 
 urlpatterns = [
     path("", cases.queue_page, name="home"),
@@ -11,7 +11,10 @@ urlpatterns = [
     path("cases/<id:case_id>/release/", cases.case_release, name="case-release"),
     path("cases/<id:case_id>/renew/", cases.case_renew, name="case-renew"),
     path("cases/<id:case_id>/decide/", cases.case_decide, name="case-decide"),
+    path("cases/<id:case_id>/skip/", cases.case_skip, name="case-skip"),
+    path("cases/<id:case_id>/snooze/", cases.case_snooze, name="case-snooze"),
     path("cases/<id:case_id>/statement/", cases.case_statement, name="case-statement"),
+    path("cases/<id:case_id>/notes/", notes.case_note_add, name="case-note-add"),
     path("approvals/", cases.approvals_page, name="approvals"),
     path("approvals/<id:proposal_id>/approve/", cases.proposal_approve, name="proposal-approve"),
     path("approvals/<id:proposal_id>/reject/", cases.proposal_reject, name="proposal-reject"),
@@ -27,6 +30,7 @@ urlpatterns += [
     path("appeals/<id:appeal_id>/claim/", appeals.appeal_claim, name="appeal-claim"),
     path("appeals/<id:appeal_id>/release/", appeals.appeal_release, name="appeal-release"),
     path("appeals/<id:appeal_id>/resolve/", appeals.appeal_resolve, name="appeal-resolve"),
+    path("appeals/<id:appeal_id>/reply/", appeals.appeal_reply, name="appeal-reply"),
     path(
         "appeals/<id:appeal_id>/attachments/<id:attachment_id>/",
         appeals.appeal_attachment,

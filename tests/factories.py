@@ -33,6 +33,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     partner = factory.SubFactory(PartnerFactory)
     password = factory.django.Password("a-long-test-password")
+    # The staff pages speak the signed-in user's language: tests read them in English unless
+    # they ask for another.
+    language = "en"
 
     @factory.post_generation
     def role(self, create: bool, extracted: str | None, **kwargs) -> None:

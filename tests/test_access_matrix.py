@@ -133,12 +133,18 @@ ROWS: dict[str, Row] = {
     "appeal": get(lambda w: reverse("appeal", args=[w_token(w)]), EVERYONE),
     # --- the moderators' pages
     "home": get(fixed("home"), STAFF_READ),
+    # Every signed-in person chooses their own language; POST data is empty here, so the
+    # answer is the refusal message and a redirect home, not a change.
+    "language-set": post(fixed("language-set"), STAFF_READ),
     "claim-next": post(fixed("claim-next"), "login ok ok 403 ok ok ok ok login login"),
     "case": get(case_url("case"), CASE_READ),
     "case-claim": post(case_url("case-claim"), CASE_WORK),
     "case-release": post(case_url("case-release"), CASE_WORK),
     "case-renew": post(case_url("case-renew"), CASE_WORK),
+    "case-note-add": post(case_url("case-note-add"), CASE_WORK),
     "case-decide": post(case_url("case-decide"), CASE_WORK),
+    "case-skip": post(case_url("case-skip"), CASE_WORK),
+    "case-snooze": post(case_url("case-snooze"), CASE_WORK),
     "case-statement": get(
         lambda w: (
             reverse("case-statement", args=[w.case.pk])
@@ -161,6 +167,10 @@ ROWS: dict[str, Row] = {
     "appeal-claim": post(appeal_url("appeal-claim"), SENIOR_WORK),
     "appeal-release": post(appeal_url("appeal-release"), SENIOR_WORK),
     "appeal-resolve": post(appeal_url("appeal-resolve"), SENIOR_WORK),
+    # The reply field refilled from a template: for those who resolve appeals.
+    "appeal-reply": get(
+        lambda w: reverse("appeal-reply", args=[w.appeal.pk]) + "?outcome=uphold", SENIOR_WORK
+    ),
     "appeal-attachment": get(
         lambda w: reverse("appeal-attachment", args=[w.appeal.pk, w.appeal.attachments.get().pk]),
         APPEAL_READ,
@@ -317,6 +327,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "reviews.decision": {"add": "403", "delete": "403"},
     "reviews.appeal": {"add": "403", "delete": "403"},
     "reviews.decisionproposal": {"add": "403", "delete": "403"},
+    # Reply templates are the hub's to write, through services (reviews.services.catalogue).
+    "reviews.replytemplate": {"add": "ok", "delete": "ok"},
 }
 
 

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Partner, User
@@ -169,9 +169,12 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for prefix in prefixes:
             api_key_revoke(actor=staff_of(request), prefix=prefix)
         skipped = queryset.count() - len(prefixes)
-        message = gettext("Revoked %(n)d key(s).") % {"n": len(prefixes)}
+        revoked = len(prefixes)
+        message = ngettext("Revoked %(n)d key.", "Revoked %(n)d keys.", revoked) % {"n": revoked}
         if skipped:
-            message += " " + gettext("%(n)d were already revoked.") % {"n": skipped}
+            message += " " + ngettext(
+                "%(n)d was already revoked.", "%(n)d were already revoked.", skipped
+            ) % {"n": skipped}
         self.message_user(request, message, messages.SUCCESS if prefixes else messages.WARNING)
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
 from antifraud.audit import audit_record
@@ -49,7 +50,7 @@ def indicator_list(
     now = now or timezone.now()
     if list == Indicator.List.BLACK and origin != Indicator.Origin.DECISION:
         raise DomainError(
-            "only a moderator's decision puts a value on the black list",
+            _("only a moderator's decision puts a value on the black list"),
             code="black_needs_decision",
         )
     if list == Indicator.List.GRAY and expires_at is None:
@@ -77,7 +78,7 @@ def indicator_list(
             return Listing(current, created=False)
         elif current.list == Indicator.List.CLEARED and origin != Indicator.Origin.DECISION:
             raise DomainError(
-                "this value was vetted as honest; only a moderator can list it",
+                _("this value was vetted as honest; only a moderator can list it"),
                 code="value_cleared",
             )
         else:

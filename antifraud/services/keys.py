@@ -12,6 +12,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.crypto import api_key_hash
 from accounts.models import ApiKey, Partner, User
@@ -42,14 +43,16 @@ def api_key_create(*, actor: User | None, partner: Partner, name: str) -> tuple[
     """Create a key for the partner. Returns the row and the key itself, which is never
     stored and cannot be shown again."""
     if actor is not None and not access.may_manage_api_keys(actor, partner):
-        raise NotAllowed("you cannot create API keys for this partner")
+        raise NotAllowed(_("you cannot create API keys for this partner"))
     name = (name or "").strip()
     if not name:
         raise InvalidInput(
-            "name the key, e.g. after the system that will use it", code="name_required"
+            _("name the key, e.g. after the system that will use it"), code="name_required"
         )
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"a key's name has at most {NAME_MAX} characters", code="name_too_long")
+        raise InvalidInput(
+            _("a key's name has at most %(n)d characters") % {"n": NAME_MAX}, code="name_too_long"
+        )
     prefix, key = api_key_generate()
     # 48 bits of prefix: a collision is unlikely, but the prefix is unique, so draw again.
     while ApiKey.objects.filter(prefix=prefix).exists():
@@ -82,10 +85,16 @@ def api_key_revoke(*, actor: User | None, prefix: str) -> ApiKey:
     if api_key is None or (
         actor is not None and not access.may_manage_api_keys(actor, api_key.partner)
     ):
-        raise NotFound(f"no API key with prefix {prefix!r}", code="key_not_found")
+        raise NotFound(
+            _("no API key with prefix “%(prefix)s”") % {"prefix": prefix}, code="key_not_found"
+        )
     if api_key.revoked_at is not None:
         raise DomainError(
-            f"the key {prefix} was already revoked on {api_key.revoked_at:%Y-%m-%d %H:%M}",
+            _("the key %(prefix)s was already revoked on %(when)s")
+            % {
+                "prefix": prefix,
+                "when": f"{timezone.localtime(api_key.revoked_at):%Y-%m-%d %H:%M}",
+            },
             code="key_already_revoked",
         )
     api_key.revoked_at = timezone.now()

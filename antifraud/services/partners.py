@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
 from antifraud import access
@@ -35,7 +36,7 @@ SECRET_BYTES = 32  # Standard Webhooks asks for 24 to 64 random bytes
 
 def _require_hub_admin(actor: User | None) -> None:
     if actor is not None and not access.may_manage_partners(actor):
-        raise NotAllowed("only the hub's administrators manage partner records")
+        raise NotAllowed(_("only the hub's administrators manage partner records"))
 
 
 def _clean(partner: Partner) -> None:
@@ -48,10 +49,13 @@ def _clean(partner: Partner) -> None:
         )
         raise InvalidInput(problems, code="invalid_partner") from exc
     if partner.webhook_url and urlsplit(partner.webhook_url).scheme not in ("http", "https"):
-        raise InvalidInput("webhook_url: webhooks go to an http(s) URL", code="invalid_partner")
+        raise InvalidInput(_("webhook_url: webhooks go to an http(s) URL"), code="invalid_partner")
     unknown = sorted(set(partner.categories) - set(Category.values))
     if unknown:
-        raise InvalidInput(f"unknown categories: {', '.join(unknown)}", code="invalid_partner")
+        raise InvalidInput(
+            _("unknown categories: %(categories)s") % {"categories": ", ".join(unknown)},
+            code="invalid_partner",
+        )
 
 
 def _shown(value: Any) -> Any:
@@ -99,12 +103,13 @@ def partner_update(*, actor: User | None, partner_id: int, changes: Mapping[str,
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidInput(
-            f"these partner fields cannot be changed here: {', '.join(unknown)}",
+            _("these partner fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(unknown)},
             code="not_editable",
         )
     partner = Partner.objects.select_for_update().filter(pk=partner_id).first()
     if partner is None:
-        raise InvalidInput("no such partner", code="not_found")
+        raise InvalidInput(_("no such partner"), code="not_found")
     diff = {}
     for name, value in changes.items():
         old = getattr(partner, name)
@@ -144,7 +149,8 @@ def partner_webhook_secret_rotate(
     _require_hub_admin(actor)
     if not timedelta(0) <= overlap <= OVERLAP_MAX:
         raise InvalidInput(
-            f"the overlap lasts from 0 to {OVERLAP_MAX.days} days", code="invalid_overlap"
+            _("the overlap lasts from 0 to %(days)d days") % {"days": OVERLAP_MAX.days},
+            code="invalid_overlap",
         )
     chosen = secret is not None
     secret = webhook_secret_new() if secret is None else secret.strip()
@@ -152,7 +158,7 @@ def partner_webhook_secret_rotate(
     now = now or timezone.now()
     partner = Partner.objects.select_for_update().filter(pk=partner_id).first()
     if partner is None:
-        raise InvalidInput("no such partner", code="not_found")
+        raise InvalidInput(_("no such partner"), code="not_found")
     had_secret = bool(partner.webhook_secret_encrypted)
     until = now + overlap if overlap and had_secret else None
     partner.webhook_secret_store(secret, previous_until=until)
@@ -180,11 +186,11 @@ def _check_secret(secret: str) -> None:
         raw = base64.b64decode(body, validate=True)
     except ValueError as exc:
         raise InvalidInput(
-            "a webhook secret is `whsec_` followed by base64", code="invalid_secret"
+            _("a webhook secret is `whsec_` followed by base64"), code="invalid_secret"
         ) from exc
     if not secret.startswith("whsec_") or not 24 <= len(raw) <= 64:
         raise InvalidInput(
-            "a webhook secret is `whsec_` followed by base64 of 24 to 64 bytes",
+            _("a webhook secret is `whsec_` followed by base64 of 24 to 64 bytes"),
             code="invalid_secret",
         )
 
@@ -198,12 +204,12 @@ def partner_webhook_secret_retire_previous(
     now = now or timezone.now()
     partner = Partner.objects.select_for_update().filter(pk=partner_id).first()
     if partner is None:
-        raise InvalidInput("no such partner", code="not_found")
+        raise InvalidInput(_("no such partner"), code="not_found")
     if not partner.previous_webhook_secret_encrypted or (
         partner.previous_webhook_secret_until is not None
         and partner.previous_webhook_secret_until <= now
     ):
-        raise DomainError("no previous secret is in use", code="no_previous_secret")
+        raise DomainError(_("no previous secret is in use"), code="no_previous_secret")
     ended = partner.previous_webhook_secret_until
     partner.previous_webhook_secret_encrypted = ""
     partner.previous_webhook_secret_until = None

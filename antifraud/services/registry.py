@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Partner, User
 from antifraud.access import may_dispute_indicator, may_review_indicator
@@ -42,16 +43,20 @@ REASON_MAX = 2000
 def _locked(indicator_id: int) -> Indicator:
     indicator = Indicator.objects.select_for_update().filter(pk=indicator_id).first()
     if indicator is None:
-        raise NotFound("no such list entry")
+        raise NotFound(_("no such list entry"))
     return indicator
 
 
-def _reason(text: str, *, what: str = "a reason") -> str:
+def _reason(text: str, *, what: str | None = None) -> str:
+    what = what or _("a reason")
     text = (text or "").strip()
     if not text:
-        raise InvalidInput(f"{what} is required", code="reason_required")
+        raise InvalidInput(_("%(what)s is required") % {"what": what}, code="reason_required")
     if len(text) > REASON_MAX:
-        raise InvalidInput(f"{what} has at most {REASON_MAX} characters", code="reason_too_long")
+        raise InvalidInput(
+            _("%(what)s has at most %(n)d characters") % {"what": what, "n": REASON_MAX},
+            code="reason_too_long",
+        )
     return text
 
 
@@ -171,20 +176,22 @@ def indicator_promote(*, actor: User, indicator_id: int, note: str) -> Indicator
     indicator = _locked(indicator_id)
     if not may_review_indicator(actor, indicator):
         raise NotAllowed(
-            "only a senior moderator who did not list the entry may promote it",
+            _("only a senior moderator who did not list the entry may promote it"),
             code="not_allowed",
         )
-    note = _reason(note, what="a note")
+    note = _reason(note, what=_("a note"))
     if not indicator.is_in_force(now) or indicator.list != Indicator.List.GRAY:
-        raise DomainError("only a gray entry in force can be promoted", code="not_promotable")
+        raise DomainError(_("only a gray entry in force can be promoted"), code="not_promotable")
     if indicator.promotion_due_at is None or not support_of(indicator).quorum:
         raise DomainError(
-            "the entry lacks the support of partners of two kinds: no single partner "
-            "black-lists anything",
+            _(
+                "the entry lacks the support of partners of two kinds: no single partner "
+                "black-lists anything"
+            ),
             code="no_quorum",
         )
     if indicator.quarantined_at is not None:
-        raise DomainError("release the entry from quarantine first", code="quarantined")
+        raise DomainError(_("release the entry from quarantine first"), code="quarantined")
     indicator.list = Indicator.List.BLACK
     indicator.expires_at = None
     indicator.promoted_at = now
@@ -207,16 +214,16 @@ def dispute_open(
     now = timezone.now()
     indicator = _locked(indicator_id)
     if actor is not None and not may_dispute_indicator(actor, indicator):
-        raise NotAllowed("you may not dispute list entries", code="not_allowed")
+        raise NotAllowed(_("you may not dispute list entries"), code="not_allowed")
     reason = _reason(reason)
     if not indicator.is_in_force(now) or indicator.list == Indicator.List.CLEARED:
         raise DomainError(
-            "only a black or gray entry in force can be disputed", code="not_in_force"
+            _("only a black or gray entry in force can be disputed"), code="not_in_force"
         )
     disputer = partner if partner is not None else getattr(actor, "partner", None)
     if disputer is not None and disputer.pk == indicator.partner_id:
         raise DomainError(
-            "your own partner proposed this entry: withdraw it instead", code="own_entry"
+            _("your own partner proposed this entry: withdraw it instead"), code="own_entry"
         )
     if (
         disputer is not None
@@ -225,7 +232,7 @@ def dispute_open(
         ).exists()
     ):
         raise DomainError(
-            "this partner's dispute of the entry is still open", code="already_disputed"
+            _("this partner's dispute of the entry is still open"), code="already_disputed"
         )
     dispute = Dispute.objects.create(
         indicator=indicator,
@@ -260,17 +267,17 @@ def dispute_resolve(
     now = timezone.now()
     found = Dispute.objects.filter(pk=dispute_id).values_list("indicator_id", flat=True).first()
     if found is None:
-        raise NotFound("no such dispute")
+        raise NotFound(_("no such dispute"))
     indicator = _locked(found)
     dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
     if not may_review_indicator(actor, indicator):
         raise NotAllowed(
-            "a dispute is resolved by a senior moderator who did not list the entry",
+            _("a dispute is resolved by a senior moderator who did not list the entry"),
             code="not_allowed",
         )
-    resolution = _reason(resolution, what="a resolution")
+    resolution = _reason(resolution, what=_("a resolution"))
     if dispute.status != Dispute.Status.OPEN:
-        raise DomainError("this dispute was already resolved", code="already_resolved")
+        raise DomainError(_("this dispute was already resolved"), code="already_resolved")
     if revoke:
         _revoke(actor, indicator, reason=resolution, wrong=wrong, now=now)
         dispute.refresh_from_db()
@@ -308,7 +315,7 @@ def dispute_resolve(
 
 def _revoke(actor: User, indicator: Indicator, *, reason: str, wrong: bool, now: datetime) -> None:
     if not indicator.is_in_force(now):
-        raise DomainError("the entry is no longer in force", code="not_in_force")
+        raise DomainError(_("the entry is no longer in force"), code="not_in_force")
     end(indicator, how=Indicator.End.REVOKED, reason=reason, now=now, by=actor)
     audit_record(
         actor=actor,
@@ -345,7 +352,7 @@ def indicator_revoke(*, actor: User, indicator_id: int, reason: str, wrong: bool
     now = timezone.now()
     indicator = _locked(indicator_id)
     if not may_review_indicator(actor, indicator, revoking=True):
-        raise NotAllowed("only a senior moderator may revoke an entry", code="not_allowed")
+        raise NotAllowed(_("only a senior moderator may revoke an entry"), code="not_allowed")
     _revoke(actor, indicator, reason=_reason(reason), wrong=wrong, now=now)
     return indicator
 
@@ -363,12 +370,14 @@ def indicator_withdraw(*, partner: Partner, indicator_id: int) -> Withdrawal:
     now = timezone.now()
     indicator = _locked(indicator_id)
     if indicator.partner_id != partner.pk:
-        raise NotAllowed("only the partner that proposed an entry withdraws it", code="not_yours")
+        raise NotAllowed(
+            _("only the partner that proposed an entry withdraws it"), code="not_yours"
+        )
     if not indicator.is_in_force(now):
-        raise DomainError("the entry is no longer in force", code="not_in_force")
+        raise DomainError(_("the entry is no longer in force"), code="not_in_force")
     if indicator.list != Indicator.List.GRAY:
         raise DomainError(
-            "the entry is black now: dispute it to have it revoked", code="not_withdrawable"
+            _("the entry is black now: dispute it to have it revoked"), code="not_withdrawable"
         )
     Corroboration.objects.filter(indicator=indicator, partner=partner).update(withdrawn_at=now)
     support = support_of(indicator)
@@ -479,10 +488,10 @@ def indicator_release(*, actor: User, indicator_id: int, note: str) -> Indicator
     now = timezone.now()
     indicator = _locked(indicator_id)
     if not may_review_indicator(actor, indicator, revoking=True):
-        raise NotAllowed("only a senior moderator may release an entry", code="not_allowed")
-    note = _reason(note, what="a note")
+        raise NotAllowed(_("only a senior moderator may release an entry"), code="not_allowed")
+    note = _reason(note, what=_("a note"))
     if indicator.quarantined_at is None:
-        raise DomainError("the entry is not in quarantine", code="not_quarantined")
+        raise DomainError(_("the entry is not in quarantine"), code="not_quarantined")
     indicator.quarantined_at = None
     indicator.quarantine_reason = ""
     indicator.released_at = now
@@ -512,10 +521,10 @@ def feedback_record(
     """A partner's finding on an entry or its hit; the latest per partner counts."""
     now = timezone.now()
     if verdict not in Feedback.Verdict.values:
-        raise InvalidInput("the verdict is true_positive or false_positive")
+        raise InvalidInput(_("the verdict is true_positive or false_positive"))
     indicator = Indicator.objects.filter(pk=indicator_id).first()
     if indicator is None or indicator.list == Indicator.List.CLEARED:
-        raise NotFound("no such list entry")
+        raise NotFound(_("no such list entry"))
     feedback, _created = Feedback.objects.update_or_create(
         indicator=indicator,
         partner=partner,
@@ -554,10 +563,12 @@ def phone_reassigned(
     force for the future (`indicator.delisted`, reason `reassigned`), and detection stops
     holding the number's earlier history against the new owner. Returns the entries ended."""
     if partner.kind != Partner.Kind.TELECOM:
-        raise NotAllowed("only a telecom operator reports reassigned numbers", code="not_a_telecom")
+        raise NotAllowed(
+            _("only a telecom operator reports reassigned numbers"), code="not_a_telecom"
+        )
     now = timezone.now()
     if reassigned_on > timezone.localdate(now):
-        raise InvalidInput("the reassignment date is in the future")
+        raise InvalidInput(_("the reassignment date is in the future"))
     PhoneReassignment.objects.get_or_create(
         value=value, reassigned_on=reassigned_on, defaults={"partner": partner, "created_at": now}
     )

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.languages import LANGUAGE_CODES
 from accounts.models import Partner, User
@@ -33,7 +34,9 @@ HUB_ONLY = ("is_staff", "partner")
 def _roles_checked(roles: Collection[str]) -> list[str]:
     unknown = sorted(set(roles) - set(Role.values))
     if unknown:
-        raise InvalidInput(f"unknown roles: {', '.join(unknown)}", code="unknown_role")
+        raise InvalidInput(
+            _("unknown roles: %(roles)s") % {"roles": ", ".join(unknown)}, code="unknown_role"
+        )
     return sorted(set(roles))
 
 
@@ -57,11 +60,12 @@ def _shown(name: str, value: Any) -> Any:
 def _check_values(values: Mapping[str, Any]) -> None:
     if "language" in values and values["language"] not in LANGUAGE_CODES:
         raise InvalidInput(
-            f"the language is one of {', '.join(LANGUAGE_CODES)}", code="invalid_language"
+            _("the language is one of %(codes)s") % {"codes": ", ".join(LANGUAGE_CODES)},
+            code="invalid_language",
         )
     partner = values.get("partner")
     if partner is not None and not isinstance(partner, Partner):
-        raise InvalidInput("choose a partner, or none for the hub", code="invalid_partner")
+        raise InvalidInput(_("choose a partner, or none for the hub"), code="invalid_partner")
 
 
 def _locked(actor: User | None, user_id: int) -> User:
@@ -72,7 +76,7 @@ def _locked(actor: User | None, user_id: int) -> User:
         return access.visible_or_404(actor, accounts, user_id)
     user = accounts.filter(pk=user_id).first()
     if user is None:
-        raise NotFound("no such staff account")
+        raise NotFound(_("no such staff account"))
     return user
 
 
@@ -104,14 +108,14 @@ def staff_create(
     `password_hash` takes an already hashed password (bulk provisioning, the demo); a
     superuser is made only from the shell (`actor=None`), as `createsuperuser` does."""
     if actor is not None and not access.may_add_staff(actor, partner):
-        raise NotAllowed("you cannot add staff to this partner")
+        raise NotAllowed(_("you cannot add staff to this partner"))
     if actor is not None and is_superuser:
-        raise NotAllowed("superusers are made from the shell")
+        raise NotAllowed(_("superusers are made from the shell"))
     if actor is not None and is_staff and not access.is_hub(actor):
-        raise NotAllowed("only the hub's staff grant access to the Django admin")
+        raise NotAllowed(_("only the hub's staff grant access to the Django admin"))
     username = username.strip()
     if not username:
-        raise InvalidInput("a username is required", code="username_required")
+        raise InvalidInput(_("a username is required"), code="username_required")
     _check_values({"language": language, "partner": partner})
     roles = _roles_checked(roles)
     user = User(
@@ -134,7 +138,9 @@ def staff_create(
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise InvalidInput(f"the username {username!r} is taken", code="username_taken") from exc
+        raise InvalidInput(
+            _("the username “%(name)s” is taken") % {"name": username}, code="username_taken"
+        ) from exc
     _roles_set(user, roles)
     audit_record(
         actor=actor,
@@ -160,11 +166,12 @@ def staff_update(*, actor: User | None, user_id: int, changes: Mapping[str, Any]
     unknown = sorted(set(changes) - {*EDITABLE, "roles"})
     if unknown:
         raise InvalidInput(
-            f"these fields of a staff account cannot be changed here: {', '.join(unknown)}",
+            _("these fields of a staff account cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(unknown)},
             code="not_editable",
         )
     if actor is not None and not access.may(actor, "accounts.change_user"):
-        raise NotAllowed("your role cannot change staff accounts")
+        raise NotAllowed(_("your role cannot change staff accounts"))
     user = _locked(actor, user_id)
     _check_values(changes)
     diff: dict[str, dict[str, Any]] = {}
@@ -178,10 +185,13 @@ def staff_update(*, actor: User | None, user_id: int, changes: Mapping[str, Any]
     if actor is not None:
         if actor.pk == user.pk and (mine := sorted(set(diff) & set(NOT_ON_ONESELF))):
             raise NotAllowed(
-                f"someone else must change your own {', '.join(mine)}", code="not_on_oneself"
+                _("someone else must change your own %(fields)s") % {"fields": ", ".join(mine)},
+                code="not_on_oneself",
             )
         if not access.is_hub(actor) and (hub := sorted(set(diff) & set(HUB_ONLY))):
-            raise NotAllowed(f"only the hub's staff change {', '.join(hub)}")
+            raise NotAllowed(
+                _("only the hub's staff change %(fields)s") % {"fields": ", ".join(hub)}
+            )
     for name in diff:
         if name != "roles":
             setattr(user, name, changes[name])
@@ -200,7 +210,7 @@ def staff_password_set(*, actor: User | None, user_id: int, password: str | None
     turn password sign-in off. People may set their own."""
     own = actor is not None and actor.pk == user_id
     if actor is not None and not own and not access.may(actor, "accounts.change_user"):
-        raise NotAllowed("your role cannot change staff accounts")
+        raise NotAllowed(_("your role cannot change staff accounts"))
     user = _locked(None if own else actor, user_id)
     if password is None:
         user.set_unusable_password()
@@ -212,5 +222,26 @@ def staff_password_set(*, actor: User | None, user_id: int, password: str | None
         action="staff.password_set" if password is not None else "staff.password_disabled",
         target=user,
         payload={"own": own},
+    )
+    return user
+
+
+@transaction.atomic
+def staff_language_set(*, actor: User, language: str) -> User:
+    """A person's own interface language, chosen with the switcher on every staff page.
+    Choosing the language already set writes nothing."""
+    if language not in LANGUAGE_CODES:
+        raise InvalidInput(_("Choose one of the offered languages."), code="invalid_language")
+    user = _locked(None, actor.pk)
+    if user.language == language:
+        return user
+    old = user.language
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        actor=actor,
+        action="user.language_changed",
+        target=user,
+        payload={"old": old, "new": language},
     )
     return user

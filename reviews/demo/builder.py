@@ -154,6 +154,9 @@ HONEST_PLACES = [
 BLOCKED_ACCOUNTS = 5000
 DETECTION_CHUNK = 500  # listings per detection run, as intake chunks reports
 LISTINGS_UNDER_REVIEW = 7000
+# Of the cases under review, the shares past their deadline and due soon (the rest have time).
+BREACHED_SHARE = 0.12
+DUE_SOON_SHARE = 0.13
 APPEALS_PER_STATE = 5
 
 
@@ -609,7 +612,7 @@ class DemoBuilder:
                     display=trait.display,
                     list=Indicator.List.BLACK,
                     scheme=m["scheme"],
-                    reason=policy.title_en,
+                    reason=policy.code,
                     origin=Indicator.Origin.DECISION,
                     created_by=moderator,
                     listed_at=m["decided_at"],
@@ -758,8 +761,7 @@ class DemoBuilder:
                 else:
                     photos = [self._photo(category) for _ in range(self.rng.randint(1, 2))]
                 external_id = self._external_id(partner, "listing")
-                # Most listings came in over the last day or two; a few have waited longer.
-                posted = max(registered, self._ago(6 if self.rng.random() < 0.1 else 1.5))
+                posted = max(registered, self._waiting_since())
                 listing = Subject(
                     partner=self.partners[partner],
                     kind=Subject.Kind.LISTING,
@@ -879,6 +881,22 @@ class DemoBuilder:
             rings_update([s.pk for s in chunk])
         return found
 
+    def _waiting_since(self, limit: float | None = None, warn: float | None = None) -> datetime:
+        """When something still waiting came in: a listing now under review (its case opens
+        minutes later and is due CASE_DEADLINE_HOURS after that), or an open appeal (given
+        its own `limit` and `warn` hours). Most have time left, some are due soon and some
+        are breached, so that red on the queue means something."""
+        limit = settings.CASE_DEADLINE_HOURS if limit is None else limit
+        warn = settings.CASE_DEADLINE_WARN_HOURS if warn is None else warn
+        draw = self.rng.random()
+        if draw < BREACHED_SHARE:
+            hours = self.rng.uniform(limit + 1, limit + 5 * 24)
+        elif draw < BREACHED_SHARE + DUE_SOON_SHARE:
+            hours = self.rng.uniform(limit - warn + 1, limit - 0.5)
+        else:
+            hours = self.rng.uniform(0.5, limit - warn - 0.5)
+        return self.now - timedelta(hours=hours)
+
     def _listing_signals(
         self, planned: Planned, meta: dict[str, Any], blacklisted: set[tuple[str, str]]
     ) -> list[Signal]:
@@ -887,8 +905,15 @@ class DemoBuilder:
         posted: datetime = meta["posted"]
         signals = []
 
+        # The first report comes within half an hour of posting (the case opens then), later
+        # ones over the following day, never after now.
+        reports = 0
+
         def at() -> datetime:
-            return posted + timedelta(minutes=self.rng.randint(3, 60 * 24))
+            nonlocal reports
+            minutes = self.rng.randint(3, 60 * 24 if reports else 30)
+            reports += 1
+            return min(posted + timedelta(minutes=minutes), self.now - timedelta(minutes=1))
 
         scheme = (
             crew.scheme
@@ -946,7 +971,14 @@ class DemoBuilder:
             for item in items:
                 decision: Decision = item["decision"]
                 subject: Subject = item["subject"]
-                filed = decision.decided_at + timedelta(hours=self.rng.uniform(2, 200))
+                if status in (Appeal.Status.SUBMITTED, Appeal.Status.IN_REVIEW):
+                    # Still open: spread over their deadlines, as the cases are.
+                    filed = self._waiting_since(
+                        settings.APPEAL_DEADLINE_HOURS, settings.APPEAL_DEADLINE_WARN_HOURS
+                    )
+                    filed = max(filed, decision.decided_at + timedelta(minutes=30))
+                else:
+                    filed = decision.decided_at + timedelta(hours=self.rng.uniform(2, 200))
                 filed = min(filed, self.now - timedelta(hours=1))
                 appeal = Appeal(
                     decision=decision,

@@ -16,6 +16,9 @@ from reviews.demo.builder import demo_usernames
 
 # Children before parents.
 DOMAIN_TABLES = [
+    "reviews_blocklift",
+    "reviews_casedeferral",
+    "reviews_subjectnote",
     "reviews_qualitysample",
     "reviews_digestsent",
     "reviews_report",

@@ -21,6 +21,8 @@ from reviews.services.cases import (
     case_lease_renew,
     case_leases_sweep,
     case_release,
+    case_skip,
+    case_snooze,
 )
 from reviews.services.decisions import (
     DecisionOutcome,
@@ -33,6 +35,7 @@ from reviews.services.decisions import (
     decision_record,
     statement_prefill,
 )
+from reviews.services.notes import NoteRefused, note_text_problem, subject_note_add
 from reviews.services.notifications import (
     appeal_email_failed,
     appeal_email_send,
@@ -47,6 +50,7 @@ __all__ = [
     "DecisionRequest",
     "IndicatorChoice",
     "NotClaimant",
+    "NoteRefused",
     "appeal_attachment_viewed",
     "appeal_claim",
     "appeal_claim_next",
@@ -65,9 +69,13 @@ __all__ = [
     "case_lease_renew",
     "case_leases_sweep",
     "case_release",
+    "case_skip",
+    "case_snooze",
     "decision_attempt_outcome",
     "decision_proposal_approve",
     "decision_proposal_reject",
     "decision_record",
+    "note_text_problem",
     "statement_prefill",
+    "subject_note_add",
 ]

@@ -3,6 +3,7 @@ reviews it, and an overturn reverses the decision everywhere. Each step is audit
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from antifraud.audit import audit_record
 from antifraud.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from antifraud.models import Delivery, Indicator, Subject
 from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
-from reviews.models import Appeal, AppealAttachment, Decision
+from reviews.models import Appeal, AppealAttachment, Decision, ReplyTemplate
 from reviews.services.cases import NotClaimant, lease_end
 from reviews.services.decisions import decision_payload, subject_change, subjects_lock
 from reviews.uploads import Upload, attachments_clean
@@ -95,7 +96,7 @@ def appeal_file(
         with transaction.atomic():
             decision = Decision.objects.select_for_update().filter(pk=decision_id).first()
             if decision is None:
-                raise NotFound("no such decision")
+                raise NotFound(_("No such decision."))
             if not decision.is_appealable:
                 raise AppealRefused(_("This decision cannot be appealed."), code="not_appealable")
             if not appeal_window_open(decision):
@@ -157,7 +158,7 @@ def appeal_withdraw(*, appeal_id: int) -> Appeal:
     """The appellant takes the appeal back before a reviewer has taken it up."""
     appeal = Appeal.objects.select_for_update().filter(pk=appeal_id).first()
     if appeal is None:
-        raise NotFound("no such appeal")
+        raise NotFound(_("No such appeal."))
     if appeal.status != Appeal.Status.SUBMITTED:
         raise AppealRefused(
             _("Only an appeal that is not yet in review can be withdrawn."), code="not_withdrawable"
@@ -174,13 +175,13 @@ def appeal_withdraw(*, appeal_id: int) -> Appeal:
 
 def _require_reviewer(actor: User) -> None:
     if not access.may_review_appeals(actor):
-        raise NotAllowed("your role cannot review appeals")
+        raise NotAllowed(_("Your role cannot review appeals."))
 
 
 def _four_eyes(actor: User, decision: Decision) -> None:
     if access.took_part(actor, decision):
         raise AppealRefused(
-            "four eyes: you took part in this decision, someone else must review it",
+            _("Four eyes: you took part in this decision, someone else must review it."),
             code="four_eyes",
         )
 
@@ -250,7 +251,8 @@ def appeal_claim(*, actor: User, appeal_id: int) -> Appeal:
     if appeal.status == Appeal.Status.SUBMITTED or stale:
         return _take(appeal, actor, now)
     raise AppealRefused(
-        f"this appeal is {appeal.get_status_display().lower()}", code="appeal_not_available"
+        _("This appeal is %(status)s.") % {"status": appeal.get_status_display().lower()},
+        code="appeal_not_available",
     )
 
 
@@ -258,7 +260,7 @@ def appeal_claim(*, actor: User, appeal_id: int) -> Appeal:
 def appeal_lease_renew(*, actor: User, appeal_id: int) -> Appeal:
     appeal = _locked(actor, appeal_id)
     if not appeal.is_held_by(actor):
-        raise NotClaimant("you no longer hold this appeal")
+        raise NotClaimant(_("You no longer hold this appeal."))
     appeal.lease_until = lease_end(timezone.now())
     appeal.save(update_fields=["lease_until"])
     return appeal
@@ -275,7 +277,7 @@ def _back_to_queue(appeal: Appeal) -> None:
 def appeal_release(*, actor: User, appeal_id: int) -> Appeal:
     appeal = _locked(actor, appeal_id)
     if not appeal.is_held_by(actor):
-        raise NotClaimant("you do not hold this appeal")
+        raise NotClaimant(_("You do not hold this appeal."))
     _back_to_queue(appeal)
     audit_record(actor=actor, action="appeal.released", target=appeal)
     return appeal
@@ -385,12 +387,15 @@ def appeal_resolve(*, actor: User, appeal_id: int, overturn: bool, reply: str) -
     appeal = _locked(actor, appeal_id)
     _four_eyes(actor, appeal.decision)
     if not appeal.is_held_by(actor):
-        raise NotClaimant("claim the appeal before resolving it")
+        raise NotClaimant(_("Claim the appeal before resolving it."))
     reply = (reply or "").strip()
     if not reply:
-        raise InvalidInput("write the reply the appellant will read", code="reply_required")
+        raise InvalidInput(_("Write the reply the appellant will read."), code="reply_required")
     if len(reply) > TEXT_MAX:
-        raise InvalidInput(f"the reply has at most {TEXT_MAX} characters", code="reply_too_long")
+        raise InvalidInput(
+            _("The reply has at most %(n)d characters.") % {"n": TEXT_MAX},
+            code="reply_too_long",
+        )
     now = timezone.now()
     appeal.reviewer = actor
     appeal.reply = reply
@@ -421,3 +426,50 @@ def appeal_resolve(*, actor: User, appeal_id: int, overturn: bool, reply: str) -
     )
     _email_later(appeal, "resolved")
     return appeal
+
+
+# --- reply templates ----------------------------------------------------------------------
+
+REPLY_PLACEHOLDERS = re.compile(r"\{(title|partner|policy)\}")
+
+
+def _reply_language_order(language: str) -> list[str]:
+    return list(dict.fromkeys([language, "ru", "en"]))
+
+
+def appeal_reply_prefill(appeal: Appeal, outcome: str) -> str:
+    """The reply a reviewer starts from for this outcome ("upheld" or "overturned"): the
+    template in the appellant's language (else Russian, else English), the policy's own
+    before the generic one, with the subject, the partner and the policy's title filled in.
+    Only the three known placeholders are filled: any other brace stays as it is. The text
+    is plain; the page escapes it once. Empty when no template fits."""
+    decision = appeal.decision
+    policy = decision.policy
+    languages = _reply_language_order(appeal.language)
+    found = {
+        (t.policy_code, t.language): t.text
+        for t in ReplyTemplate.objects.filter(
+            outcome=outcome, policy_code__in=[policy.code, ""], language__in=languages
+        )
+    }
+    # The appellant must be able to read it: their language first, then the policy's own.
+    best = next(
+        (
+            (found[(code, language)], language)
+            for language in languages
+            for code in (policy.code, "")
+            if (code, language) in found
+        ),
+        None,
+    )
+    if best is None:
+        return ""
+    text, language = best
+    subject = decision.subject
+    values = {
+        "title": subject.title or subject.external_id,
+        "partner": subject.partner.name,
+        "policy": policy.localized("title", language),
+    }
+    # One pass: a title that reads "{policy}" is not filled in again.
+    return REPLY_PLACEHOLDERS.sub(lambda m: values[m.group(1)], text)

@@ -1,5 +1,5 @@
-"""The life of a case before its decision: claim (a lease), renew, release, escalate, and
-the sweep that returns expired leases to the queue."""
+"""The life of a case before its decision: claim (a lease), renew, release, skip, snooze,
+escalate, and the sweep that returns expired leases to the queue."""
 
 from __future__ import annotations
 
@@ -8,16 +8,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from antifraud import access
 from antifraud.audit import audit_record
 from antifraud.errors import DomainError, NotAllowed
 from reviews.limits import TEXT_MAX
-from reviews.models import Case
+from reviews.models import Case, CaseDeferral
 from reviews.queues import Queue
+from reviews.selectors import skipped_case_ids, snoozes_in_force
+
+# The longest a moderator may put a case aside for themselves.
+SNOOZE_MAX = timedelta(days=14)
 
 
 class CaseNotAvailable(DomainError):
@@ -34,9 +40,9 @@ def lease_end(now: datetime) -> datetime:
 
 def _require_claim_right(actor: User, queue: Queue | None = None) -> None:
     if not access.may_work_cases(actor):
-        raise NotAllowed("your role cannot work cases")
+        raise NotAllowed(_("Your role cannot work cases."))
     if queue is not None and not access.may_work_cases(actor, escalated=queue.escalated):
-        raise NotAllowed("escalated cases are worked by senior moderators")
+        raise NotAllowed(_("Escalated cases are worked by senior moderators."))
 
 
 def _locked_case(case_id: int, actor: User) -> Case:
@@ -70,37 +76,66 @@ def _is_stale(case: Case, now: datetime) -> bool:
     )
 
 
+def case_claimable(case: Case, now: datetime | None = None) -> bool:
+    """Whether a claim on the case can succeed: it waits in its queue, or its holder's lease
+    ran out. (Who may claim it is access.may_claim_case.)"""
+    return case.status in (Case.Status.OPEN, Case.Status.ESCALATED) or _is_stale(
+        case, now or timezone.now()
+    )
+
+
 @transaction.atomic
-def case_claim_next(*, actor: User, queue: Queue) -> Case | None:
+def case_claim_next(*, actor: User, queue: Queue, now: datetime | None = None) -> Case | None:
     """Claim the most urgent waiting case of the queue, or resume the one the actor holds.
 
     Concurrent callers never get the same case: rows are locked with SKIP LOCKED, so each
     caller takes the best case nobody else is taking. A case whose lease ran out counts as
     waiting even before the sweep returns it to the queue.
+
+    Cases the actor snoozed are not theirs to take until the snooze ends; cases they skipped
+    lately come after every other waiting case, the earliest skipped first, so that a skip
+    moves them on. Other moderators take both as usual.
     """
     _require_claim_right(actor, queue)
-    now = timezone.now()
+    now = now or timezone.now()
     scope = Case.objects.visible_to(actor).filter(queue.condition())
 
     held = scope.filter(status=Case.Status.CLAIMED, claimed_by=actor, lease_until__gt=now).first()
     if held is not None:
         return case_lease_renew(actor=actor, case_id=held.pk)
 
-    order = ("-priority", "opened_at", "pk")
-    waiting = list(
-        scope.filter(status=queue.waiting_status)
-        .order_by(*order)
-        .select_for_update(skip_locked=True, of=("self",))[:1]
-    )
-    stale = list(
-        scope.filter(status=Case.Status.CLAIMED, lease_until__lte=now)
-        .order_by(*order)
-        .select_for_update(skip_locked=True, of=("self",))[:1]
-    )
-    candidates = sorted(waiting + stale, key=lambda c: (-c.priority, c.opened_at, c.pk))
-    if not candidates:
+    scope = scope.exclude(
+        pk__in=snoozes_in_force(now=now).filter(user=actor).values("case_id")
+    ).filter(Q(status=queue.waiting_status) | Q(status=Case.Status.CLAIMED, lease_until__lte=now))
+    skipped = skipped_case_ids(user=actor, now=now)
+    case = _first_waiting(scope.exclude(pk__in=skipped), queue)
+    if case is None and skipped:
+        # Only cases the actor skipped are left: the earliest skipped rather than nothing.
+        taken = {c.pk: c for c in _locked_waiting(scope.filter(pk__in=skipped), queue)}
+        case = next((taken[pk] for pk in skipped if pk in taken), None)
+    if case is None:
         return None
-    return _take(candidates[0], actor, now)
+    return _take(case, actor, now)
+
+
+def _locked_waiting(cases: QuerySet[Case], queue: Queue, limit: int | None = None) -> list[Case]:
+    """Waiting cases and cases with a lapsed lease, in queue order, locked for the caller;
+    rows another transaction is taking are passed over."""
+    order = ("-priority", "opened_at", "pk")
+    result = []
+    for status in (queue.waiting_status, Case.Status.CLAIMED):
+        rows = (
+            cases.filter(status=status)
+            .order_by(*order)
+            .select_for_update(skip_locked=True, of=("self",))
+        )
+        result += list(rows[:limit] if limit else rows)
+    return sorted(result, key=lambda c: (-c.priority, c.opened_at, c.pk))
+
+
+def _first_waiting(cases: QuerySet[Case], queue: Queue) -> Case | None:
+    candidates = _locked_waiting(cases, queue, limit=1)
+    return candidates[0] if candidates else None
 
 
 @transaction.atomic
@@ -110,14 +145,17 @@ def case_claim(*, actor: User, case_id: int) -> Case:
     case = _locked_case(case_id, actor)
     now = timezone.now()
     if not access.may_claim_case(actor, case):
-        raise NotAllowed("escalated cases are worked by senior moderators")
+        raise NotAllowed(_("Escalated cases are worked by senior moderators."))
     if case.is_held_by(actor):
         return case_lease_renew(actor=actor, case_id=case.pk)
-    if case.status in (Case.Status.OPEN, Case.Status.ESCALATED) or _is_stale(case, now):
+    if case_claimable(case, now):
         return _take(case, actor, now)
     if case.status == Case.Status.CLAIMED:
-        raise CaseNotAvailable(f"{case.claimed_by} is working on this case")
-    raise CaseNotAvailable(f"this case is {case.get_status_display().lower()}")
+        raise CaseNotAvailable(_("%(user)s is working on this case.") % {"user": case.claimed_by})
+    raise CaseNotAvailable(
+        _("This case cannot be claimed: its status is “%(status)s”.")
+        % {"status": case.get_status_display()}
+    )
 
 
 @transaction.atomic
@@ -126,7 +164,7 @@ def case_lease_renew(*, actor: User, case_id: int) -> Case:
     renewed too; one another moderator took is not."""
     case = _locked_case(case_id, actor)
     if not case.is_held_by(actor):
-        raise NotClaimant("you no longer hold this case")
+        raise NotClaimant(_("You no longer hold this case."))
     case.lease_until = lease_end(timezone.now())
     case.save(update_fields=["lease_until"])
     return case
@@ -136,7 +174,7 @@ def case_lease_renew(*, actor: User, case_id: int) -> Case:
 def case_release(*, actor: User, case_id: int) -> Case:
     case = _locked_case(case_id, actor)
     if not case.is_held_by(actor):
-        raise NotClaimant("you do not hold this case")
+        raise NotClaimant(_("You do not hold this case."))
     _return_to_queue(case, timezone.now())
     audit_record(actor=actor, action="case.released", target=case)
     return case
@@ -150,17 +188,101 @@ def _return_to_queue(case: Case, now: datetime) -> None:
     case.save(update_fields=["status", "claimed_by", "lease_until", "updated_at"])
 
 
+def _held_case(case_id: int, actor: User, refusal: str) -> Case:
+    case = _locked_case(case_id, actor)
+    if not case.is_held_by(actor):
+        raise NotClaimant(refusal)
+    return case
+
+
+@transaction.atomic
+def case_skip(*, actor: User, case_id: int, now: datetime | None = None) -> CaseDeferral:
+    """Put the held case back in its queue and move on: the actor's next claims give every
+    other waiting case first, for CASE_SKIP_MINUTES."""
+    case = _held_case(case_id, actor, _("Claim the case before skipping it."))
+    now = now or timezone.now()
+    _return_to_queue(case, now)
+    deferral = CaseDeferral.objects.create(
+        case=case,
+        user=actor,
+        kind=CaseDeferral.Kind.SKIP,
+        created_at=now,
+        until=now + timedelta(minutes=settings.CASE_SKIP_MINUTES),
+    )
+    audit_record(
+        actor=actor,
+        action="case.skipped",
+        target=case,
+        payload={"until": deferral.until.isoformat()},
+        at=now,
+    )
+    return deferral
+
+
+def snooze_problem(until: datetime, now: datetime) -> str | None:
+    """Why a snooze cannot end at `until`, or None when it can."""
+    if until <= now:
+        return str(_("The snooze must end in the future."))
+    if until > now + SNOOZE_MAX:
+        return str(
+            ngettext(
+                "A case is snoozed for at most %(days)d day.",
+                "A case is snoozed for at most %(days)d days.",
+                SNOOZE_MAX.days,
+            )
+            % {"days": SNOOZE_MAX.days}
+        )
+    return None
+
+
+@transaction.atomic
+def case_snooze(
+    *, actor: User, case_id: int, until: datetime, note: str, now: datetime | None = None
+) -> CaseDeferral:
+    """Put the held case back in its queue and keep it out of the actor's claims until
+    `until`, or until a new signal joins it; with a note everyone sees on the case page.
+    Other moderators claim it as usual."""
+    now = now or timezone.now()
+    note = note.strip()
+    if not note:
+        raise DomainError(
+            _("Say why you snooze the case: the note is required."), code="note_required"
+        )
+    if len(note) > TEXT_MAX:
+        raise DomainError(
+            _("The note has at most %(max)d characters.") % {"max": TEXT_MAX}, code="note_too_long"
+        )
+    problem = snooze_problem(until, now)
+    if problem:
+        raise DomainError(problem, code="snooze_out_of_range")
+    case = _held_case(case_id, actor, _("Claim the case before snoozing it."))
+    _return_to_queue(case, now)
+    deferral = CaseDeferral.objects.create(
+        case=case, user=actor, kind=CaseDeferral.Kind.SNOOZE, created_at=now, until=until, note=note
+    )
+    audit_record(
+        actor=actor,
+        action="case.snoozed",
+        target=case,
+        payload={"until": until.isoformat(), "note": note},
+        at=now,
+    )
+    return deferral
+
+
 @transaction.atomic
 def case_escalate(*, actor: User, case_id: int, note: str) -> Case:
     """Hand the case to the senior moderators' queue, with a note saying why."""
     case = _locked_case(case_id, actor)
     if not case.is_held_by(actor):
-        raise NotClaimant("claim the case before escalating it")
+        raise NotClaimant(_("Claim the case before escalating it."))
     if case.is_escalated:
-        raise DomainError("this case is already an escalation; decide it", code="already_escalated")
+        raise DomainError(
+            _("This case is already an escalation: decide it."), code="already_escalated"
+        )
     note = note.strip()
     if not note:
-        raise DomainError("say why you escalate: the note is required", code="note_required")
+        raise DomainError(_("Say why you escalate: the note is required."), code="note_required")
     now = timezone.now()
     case.is_escalated = True
     case.escalation_note = note[:TEXT_MAX]

@@ -14,6 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.languages import LANGUAGE_CODES
 from accounts.models import User
@@ -66,6 +69,9 @@ class DecisionRequest:
     # The form's mark: sent again (after an answer that never arrived), it finds what it
     # recorded the first time instead of deciding again.
     attempt: uuid.UUID | None = None
+    # How long a block lasts, in days: one of the policy's durations, 0 permanent; None is
+    # the policy's default (its first). Only a block has a length.
+    block_days: int | None = None
 
 
 @dataclass
@@ -136,8 +142,9 @@ def _fresh(subject: Subject, locked: dict[int, Subject]) -> Subject:
     return fresh
 
 
-def _blocked_by(account: Subject) -> str:
-    """Who blocked the account and when, for the moderator who arrives second."""
+def _already_blocked(account: Subject, label: str) -> str:
+    """That the account is blocked, and by whom and when, for the moderator who arrives
+    second (a moderator deciding, not an appeal reviewer: the name helps them)."""
     decision = (
         Decision.objects.filter(action=Decision.Action.BLOCK_ACCOUNT)
         .filter(Q(subject=account) | Q(subject__account=account))
@@ -146,83 +153,136 @@ def _blocked_by(account: Subject) -> str:
         .first()
     )
     if decision is None or decision.decided_by is None:
-        return ""
-    when = timezone.localtime(decision.decided_at)
-    return f" by {decision.decided_by.get_username()} at {when:%Y-%m-%d %H:%M}"
+        return _("The account of %(subject)s is already blocked.") % {"subject": label}
+    return _("The account of %(subject)s is already blocked by %(who)s at %(when)s.") % {
+        "subject": label,
+        "who": decision.decided_by.get_username(),
+        "when": f"{timezone.localtime(decision.decided_at):%Y-%m-%d %H:%M}",
+    }
 
 
 def _check_fits(action: str, subject: Subject, *, label: str) -> None:
     owner = subject.owner
     if action == Decision.Action.REMOVE_LISTING:
         if subject.kind != Subject.Kind.LISTING:
-            raise DecisionRefused(f"{label} is an account: block it instead of removing it")
+            raise DecisionRefused(
+                capfirst(
+                    _("%(subject)s is an account: block it instead of removing it.")
+                    % {"subject": label}
+                )
+            )
         if subject.status == Subject.Status.REMOVED:
-            raise DecisionRefused(f"{label} is already removed")
+            raise DecisionRefused(
+                capfirst(_("%(subject)s is already removed.") % {"subject": label})
+            )
     if action == Decision.Action.BLOCK_ACCOUNT:
         if owner is None:
             raise DecisionRefused(
-                f"{label} has no known account to block; remove the listing instead"
+                capfirst(
+                    _("%(subject)s has no known account to block; remove the listing instead.")
+                    % {"subject": label}
+                )
             )
         if owner.status == Subject.Status.BLOCKED:
+            raise DecisionRefused(_already_blocked(owner, label), code="already_blocked")
+
+
+def block_length_label(days: int) -> str:
+    """A block length as the form and the pages name it: "permanent" or "30 days"."""
+    if not days:
+        return _("permanent")
+    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+def _block_days(request: DecisionRequest, policy: Policy) -> int:
+    """The block's length in days (0: permanent, and for every other action), checked
+    against the lengths the policy allows."""
+    if request.action != Decision.Action.BLOCK_ACCOUNT:
+        if request.block_days:
             raise DecisionRefused(
-                f"the account of {label} is already blocked{_blocked_by(owner)}",
-                code="already_blocked",
+                _("Only a block of an account lasts a number of days."),
+                code="duration_needs_block",
             )
+        return 0
+    days = policy.durations[0] if request.block_days is None else request.block_days
+    if days not in policy.durations:
+        raise DecisionRefused(
+            _("A block under policy %(policy)s lasts %(choices)s.")
+            % {
+                "policy": policy.code,
+                "choices": ", ".join(block_length_label(d) for d in policy.durations),
+            },
+            code="duration_not_allowed",
+        )
+    return days
 
 
-def _validate(case: Case, subject: Subject, request: DecisionRequest) -> Policy:
+def _validate(case: Case, subject: Subject, request: DecisionRequest) -> tuple[Policy, int]:
+    """The policy and the block's length in days (0: permanent or not a block), or a
+    refusal."""
     if request.action not in DECIDABLE:
-        raise DecisionRefused(f"unknown action {request.action!r}")
+        raise DecisionRefused(_("Choose an action: block, remove, clear or warn."))
     policy = Policy.objects.filter(pk=request.policy_id, is_current=True).first()
     if policy is None:
-        raise DecisionRefused("choose a policy from the current catalogue")
+        raise DecisionRefused(_("Choose a policy from the current catalogue."))
     if not policy.allows(request.action):
         raise DecisionRefused(
-            f"policy {policy.code} does not fit the action “{Decision.Action(request.action).label}”",
+            _("Policy %(policy)s does not fit the action “%(action)s”.")
+            % {"policy": policy.code, "action": Decision.Action(request.action).label},
             code="policy_mismatch",
         )
     statement = request.statement_of_reasons.strip()
     if not statement:
-        raise DecisionRefused("the statement of reasons is required: the user will read it")
+        raise DecisionRefused(_("The statement of reasons is required: the user will read it."))
     if len(statement) > TEXT_MAX:
-        raise DecisionRefused(f"the statement of reasons has at most {TEXT_MAX} characters")
+        raise DecisionRefused(
+            _("The statement of reasons has at most %(n)d characters.") % {"n": TEXT_MAX}
+        )
     if len(request.internal_note) > TEXT_MAX:
-        raise DecisionRefused(f"the internal note has at most {TEXT_MAX} characters")
+        raise DecisionRefused(
+            _("The internal note has at most %(n)d characters.") % {"n": TEXT_MAX}
+        )
     if request.language not in LANGUAGE_CODES:
-        raise DecisionRefused("the statement's language must be English, Russian or Kazakh")
-    _check_fits(request.action, subject, label="this subject")
+        raise DecisionRefused(_("The statement's language must be English, Russian or Kazakh."))
+    _check_fits(request.action, subject, label=_("this subject"))
+    block_days = _block_days(request, policy)
 
     lists = [c.list for c in request.indicators]
     if any(lst not in (Indicator.List.BLACK, Indicator.List.GRAY) for lst in lists):
-        raise DecisionRefused("indicators go on the black or the gray list")
+        raise DecisionRefused(_("Indicators go on the black or the gray list."))
     if request.action == Decision.Action.CLEAR and lists:
         raise DecisionRefused(
-            "a clearance lists nothing: untick the black- and gray-list entries",
+            _("A clearance lists nothing: untick the black- and gray-list entries."),
             code="clear_with_listing",
         )
     if request.vet_identifiers and request.action != Decision.Action.CLEAR:
-        raise DecisionRefused("only a clearance vets identifiers as honest", code="vet_needs_clear")
+        raise DecisionRefused(
+            _("Only a clearance vets identifiers as honest."), code="vet_needs_clear"
+        )
     if request.action == Decision.Action.WARN and Indicator.List.BLACK in lists:
         raise DecisionRefused(
-            "a warning cannot put anything on the black list", code="warn_with_black"
+            _("A warning cannot put anything on the black list."), code="warn_with_black"
         )
     ids = [c.identifier_id for c in request.indicators]
     if len(ids) != len(set(ids)):
-        raise DecisionRefused("an identifier goes on one list only")
+        raise DecisionRefused(_("An identifier goes on one list only."))
     if (
         Indicator.List.GRAY in lists
         and request.gray_days is not None
         and not GRAY_DAYS_MIN <= request.gray_days <= GRAY_DAYS_MAX
     ):
         raise DecisionRefused(
-            f"a gray-list entry lasts from {GRAY_DAYS_MIN} to {GRAY_DAYS_MAX} days"
+            _("A gray-list entry lasts from %(min)d to %(max)d days.")
+            % {"min": GRAY_DAYS_MIN, "max": GRAY_DAYS_MAX}
         )
     if request.ring_subject_ids and request.action not in (
         Decision.Action.BLOCK_ACCOUNT,
         Decision.Action.REMOVE_LISTING,
     ):
-        raise DecisionRefused("a ring is blocked or removed together; decide the others one by one")
-    return policy
+        raise DecisionRefused(
+            _("A ring is blocked or removed together; decide the others one by one.")
+        )
+    return policy, block_days
 
 
 def _ring_targets(
@@ -247,11 +307,14 @@ def _ring_targets(
     for subject_id in wanted:
         member = subjects.get(subject_id)
         if member is None or subject_id not in linked:
-            raise DecisionRefused(f"subject {subject_id} is not linked to this case")
+            raise DecisionRefused(
+                _("Subject %(id)s is not linked to this case.") % {"id": subject_id}
+            )
         label = f"{member.partner.name} {member.get_kind_display().lower()} {member.external_id}"
         if not access.may_act_on_subject(actor, member):
             raise DecisionRefused(
-                f"{label} is on another partner: hub moderators decide rings across partners"
+                _("%(subject)s is on another partner: hub moderators decide rings across partners.")
+                % {"subject": label}
             )
         _check_fits(request.action, member, label=label)
         member_case = open_cases.get(subject_id)
@@ -263,11 +326,18 @@ def _ring_targets(
                 and member_case.lease_until > now
             )
             if held_by_other:
-                raise DecisionRefused(f"{label} is being worked on by someone else")
+                raise DecisionRefused(
+                    _("%(subject)s is being worked on by someone else.") % {"subject": label}
+                )
             if member_case.status == Case.Status.AWAITING_APPROVAL:
-                raise DecisionRefused(f"{label} has a decision awaiting approval")
+                raise DecisionRefused(
+                    _("%(subject)s has a decision awaiting approval.") % {"subject": label}
+                )
             if not access.may_claim_case(actor, member_case):
-                raise DecisionRefused(f"{label} is escalated: a senior moderator decides it")
+                raise DecisionRefused(
+                    _("%(subject)s is escalated: a senior moderator decides it.")
+                    % {"subject": label}
+                )
         targets.append(_Target(subject=member, case=member_case))
     return targets
 
@@ -299,6 +369,10 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
         "language": decision.language,
         "automated_detection": decision.automated_detection,
     }
+    if decision.action == Decision.Action.BLOCK_ACCOUNT:
+        # When a time-limited block lifts itself; null: permanent. Added in the block's
+        # events alone, so receivers of other events see nothing new.
+        payload["ends_at"] = decision.ends_at.isoformat() if decision.ends_at else None
     if decision.is_appealable:
         payload["appeal_url"] = appeal_url(decision_id=decision.pk, decided_at=decision.decided_at)
     return payload
@@ -327,7 +401,7 @@ def _list_indicators(
     for choice in request.indicators:
         identifier = identifiers.get(choice.identifier_id)
         if identifier is None:
-            raise DecisionRefused("an indicator chosen is not one of this subject's")
+            raise DecisionRefused(_("An indicator chosen is not one of this subject's."))
         expires = None
         if choice.list == Indicator.List.GRAY:
             expires = now + timedelta(days=request.gray_days or settings.GRAY_LIST_DAYS)
@@ -340,7 +414,7 @@ def _list_indicators(
             origin=Indicator.Origin.DECISION,
             origin_ref=f"decision:{decision.pk}",
             scheme=policy.scheme,
-            reason=policy.title_en,
+            reason=policy.code,
             expires_at=expires,
             now=now,
         )
@@ -362,7 +436,7 @@ def _vet(
         actor=actor,
         identifiers=SubjectIdentifier.objects.filter(subject=subject).order_by("pk"),
         origin_ref=f"decision:{decision.pk}",
-        reason=policy.title_en,
+        reason=policy.code,
         now=now,
     )
     if cleared:
@@ -378,13 +452,19 @@ def subject_change(
     payload: dict[str, Any],
     indicators: list[Indicator],
     now: datetime,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Give the subject its new status (None: leave it) and tell every partner, in the
     caller's transaction."""
     if status is not None:
         core.subject_status_set(subject=subject, status=status, now=now)
     core.outbox_write(
-        event_type=event_type, subject=subject, decision=payload, indicators=indicators, at=now
+        event_type=event_type,
+        subject=subject,
+        decision=payload,
+        indicators=indicators,
+        extra=extra,
+        at=now,
     )
 
 
@@ -457,6 +537,7 @@ def _apply(
     targets: list[_Target],
     request: DecisionRequest,
     policy: Policy,
+    block_days: int,
     decided_by: User,
     approved_by: User | None,
     evidence: dict[str, Any],
@@ -464,6 +545,9 @@ def _apply(
 ) -> list[Decision]:
     now = timezone.now()
     batch_id = uuid.uuid4() if len(targets) > 1 else None
+    # A ring's blocks all last as long, counted from now: for an approved proposal, the
+    # approval, when the block takes effect.
+    ends_at = now + timedelta(days=block_days) if block_days else None
     decisions = []
     for index, target in enumerate(targets):
         case = target.case or _ring_case(target, main, decided_by, now)
@@ -485,6 +569,8 @@ def _apply(
             if is_main
             else evidence_from_detail(case_detail(case), captured_at=now),
             batch_id=batch_id,
+            block_days=block_days or None,
+            ends_at=ends_at,
             attempt=attempt if is_main else None,
         )
         listed = (
@@ -528,6 +614,7 @@ def _apply(
                 "indicators": [i.pk for i in listed],
                 "approved_by": approved_by.pk if approved_by else None,
                 "ring": str(batch_id) if batch_id else None,
+                "block_days": decision.block_days,
             },
         )
         decisions.append(decision)
@@ -541,7 +628,7 @@ def _apply(
 def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> DecisionOutcome:
     """Decide the case the actor holds (and, for a ring, the linked subjects chosen)."""
     if not access.may(actor, "reviews.add_decision"):
-        raise NotAllowed("your role cannot decide cases")
+        raise NotAllowed(_("Your role cannot decide cases."))
     cases_lock(case_id, request.ring_subject_ids)
     case = access.visible_or_404(
         actor,
@@ -556,20 +643,21 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
     if case.status == Case.Status.DECIDED:
         # Most often the same form sent again after an answer that did not arrive.
         latest = case.decisions.select_related("decided_by").order_by("-decided_at").first()
-        by = (
-            f" by {latest.decided_by.get_username()} at "
-            f"{timezone.localtime(latest.decided_at):%Y-%m-%d %H:%M}"
-            if latest is not None and latest.decided_by is not None
-            else ""
-        )
-        raise DecisionRefused(f"this case was already decided{by}", code="already_decided")
+        if latest is not None and latest.decided_by is not None:
+            message = _("This case was already decided by %(who)s at %(when)s.") % {
+                "who": latest.decided_by.get_username(),
+                "when": f"{timezone.localtime(latest.decided_at):%Y-%m-%d %H:%M}",
+            }
+        else:
+            message = _("This case was already decided.")
+        raise DecisionRefused(message, code="already_decided")
     if not case.is_held_by(actor):
         raise DecisionRefused(
-            "claim the case before deciding it: you do not hold it", code="not_claimant"
+            _("Claim the case before deciding it: you do not hold it."), code="not_claimant"
         )
     locked = subjects_lock([case.subject_id, *request.ring_subject_ids])
     subject = case.subject = _fresh(case.subject, locked)
-    policy = _validate(case, subject, request)
+    policy, block_days = _validate(case, subject, request)
     targets = [_Target(subject=subject, case=case), *_ring_targets(actor, case, subject, request)]
     now = timezone.now()
     detail = case_detail(case)
@@ -590,6 +678,7 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
                 {"identifier": c.identifier_id, "list": c.list} for c in request.indicators
             ],
             gray_days=request.gray_days,
+            block_days=block_days or None,
             ring_subject_ids=[t.subject.pk for t in targets[1:]],
             reasons=reasons,
             evidence=evidence,
@@ -609,6 +698,7 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
                 "action": request.action,
                 "reasons": reasons,
                 "ring": len(targets),
+                "block_days": block_days or None,
             },
         )
         return DecisionOutcome(proposal=proposal)
@@ -618,6 +708,7 @@ def decision_record(*, actor: User, case_id: int, request: DecisionRequest) -> D
         targets=targets,
         request=request,
         policy=policy,
+        block_days=block_days,
         decided_by=actor,
         approved_by=None,
         evidence=evidence,
@@ -635,7 +726,7 @@ def _recorded_attempt(actor: User, case: Case, attempt: uuid.UUID | None) -> Dec
     if (main is not None and (main.case_id, main.decided_by_id) != (case.pk, actor.pk)) or (
         proposal is not None and (proposal.case_id, proposal.proposed_by_id) != (case.pk, actor.pk)
     ):
-        raise InvalidInput("this form was already used for another decision: reload the case")
+        raise InvalidInput(_("This form was already used for another decision: reload the case."))
     if main is not None:
         ring = (
             list(Decision.objects.filter(batch_id=main.batch_id).order_by("pk"))
@@ -669,13 +760,16 @@ def _locked_proposal(actor: User, proposal_id: int) -> DecisionProposal:
         proposal_id,
     )
     if proposal.status != DecisionProposal.Status.PENDING:
-        raise DecisionRefused(f"this proposal was already {proposal.get_status_display().lower()}")
+        raise DecisionRefused(
+            _("This proposal was already %(status)s.")
+            % {"status": proposal.get_status_display().lower()}
+        )
     if proposal.proposed_by_id == actor.pk:
         raise DecisionRefused(
-            "four eyes: someone else must approve your proposal", code="four_eyes"
+            _("Four eyes: someone else must approve your proposal."), code="four_eyes"
         )
     if not access.may_approve(actor, proposal):
-        raise NotAllowed("your role cannot approve decisions")
+        raise NotAllowed(_("Your role cannot approve decisions."))
     return proposal
 
 
@@ -700,11 +794,15 @@ def decision_proposal_approve(*, actor: User, proposal_id: int) -> list[Decision
         ),
         gray_days=proposal.gray_days,
         ring_subject_ids=tuple(proposal.ring_subject_ids),
+        # The length the proposer chose; none recorded on a block is a permanent one.
+        block_days=(proposal.block_days or 0)
+        if proposal.action == Decision.Action.BLOCK_ACCOUNT
+        else None,
     )
     # The world may have moved while the proposal waited: check it all again.
     locked = subjects_lock([case.subject_id, *request.ring_subject_ids])
     case.subject = _fresh(case.subject, locked)
-    policy = _validate(case, case.subject, request)
+    policy, block_days = _validate(case, case.subject, request)
     targets = [
         _Target(subject=case.subject, case=case),
         *_ring_targets(proposal.proposed_by, case, case.subject, request),
@@ -715,6 +813,7 @@ def decision_proposal_approve(*, actor: User, proposal_id: int) -> list[Decision
         targets=targets,
         request=request,
         policy=policy,
+        block_days=block_days,
         decided_by=proposal.proposed_by,
         approved_by=actor,
         evidence=proposal.evidence,
@@ -738,7 +837,7 @@ def decision_proposal_reject(*, actor: User, proposal_id: int, note: str) -> Dec
     note = note.strip()
     if not note:
         raise DecisionRefused(
-            "say why you reject the proposal: the note is required", code="note_required"
+            _("Say why you reject the proposal: the note is required."), code="note_required"
         )
     now = timezone.now()
     case = Case.objects.select_for_update(of=("self",)).get(pk=proposal.case_id)

@@ -8,8 +8,8 @@ from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import StaffRequest
@@ -19,7 +19,11 @@ from antifraud.errors import DomainError, raise_for_page
 from reviews import deadlines, services
 from reviews.limits import TEXT_MAX
 from reviews.links import appeal_url
-from reviews.models import Appeal, AppealAttachment
+from reviews.models import Appeal, AppealAttachment, ReplyTemplate
+from reviews.services.appeals import appeal_reply_prefill
+
+# The form's outcomes and the reply templates' names for them.
+OUTCOMES = {"uphold": ReplyTemplate.Outcome.UPHELD, "overturn": ReplyTemplate.Outcome.OVERTURNED}
 
 
 class ResolveForm(forms.Form):
@@ -38,6 +42,13 @@ class ResolveForm(forms.Form):
     )
 
 
+class ReplyQuery(forms.Form):
+    """What the reply field is refilled from: the outcome chosen and the text as it is."""
+
+    outcome = forms.ChoiceField(choices=[(key, key) for key in OUTCOMES])
+    reply = forms.CharField(required=False, max_length=TEXT_MAX, strip=False)
+
+
 def _appeal_for(request: StaffRequest, appeal_id: int) -> Appeal:
     return visible_or_404(
         request.user,
@@ -47,6 +58,7 @@ def _appeal_for(request: StaffRequest, appeal_id: int) -> Appeal:
             "decision__subject__account",
             "decision__decided_by",
             "decision__approved_by",
+            "decision__lift",
             "claimed_by",
             "reviewer",
             "reversal",
@@ -115,7 +127,7 @@ def _render(
         {
             "appeal": appeal,
             "decision": decision,
-            "evidence": decision.evidence,
+            "policy_title": decision.policy.localized("title", get_language() or "en"),
             "attachments": list(appeal.attachments.order_by("pk")),
             "held": appeal.is_held_by(user),
             "may_claim": access.may_review_appeal(user, appeal)
@@ -125,11 +137,36 @@ def _render(
             # Reviewers judge the decision, not the colleague: only supervisors see who decided.
             "show_decider": access.may_see_deciders(user),
             "form": form,
+            "text_max": TEXT_MAX,
             "appeal_link": appeal_url(decision_id=decision.pk, decided_at=decision.decided_at),
             "now": timezone.now(),
         },
         status=status,
     )
+
+
+def _normalised(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+@staff_page("reviews.review_appeal")
+@require_GET
+def appeal_reply(request: StaffRequest, appeal_id: int) -> HttpResponse:
+    """The reply field again, filled from the best template for the outcome chosen — unless
+    the reviewer has written something of their own, which is given back as it was. Text
+    that is one of this appeal's filled templates is the page's, not the reviewer's."""
+    appeal = _appeal_for(request, appeal_id)
+    query = ReplyQuery(request.GET)
+    if not query.is_valid():
+        return HttpResponse(
+            _("Choose to uphold or overturn."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    typed = query.cleaned_data["reply"]
+    filled = {_normalised(appeal_reply_prefill(appeal, o)) for o in OUTCOMES.values()}
+    reply = typed
+    if not _normalised(typed) or _normalised(typed) in filled:
+        reply = appeal_reply_prefill(appeal, OUTCOMES[query.cleaned_data["outcome"]]) or typed
+    return render(request, "appeals/review.html#reply", {"reply": reply, "text_max": TEXT_MAX})
 
 
 @staff_page("reviews.review_appeal")

@@ -20,9 +20,10 @@ from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
@@ -34,11 +35,29 @@ from antifraud.errors import DomainError, InvalidInput, raise_for_page
 from antifraud.models import Photo
 from reviews import services
 from reviews.filters import CaseFilter
-from reviews.forms import DecisionForm, RejectProposalForm, StatementQuery
+from reviews.forms import (
+    DecisionForm,
+    RejectProposalForm,
+    SnoozeForm,
+    StatementQuery,
+    decision_summaries,
+)
 from reviews.limits import TEXT_MAX
-from reviews.models import Case, Decision, DecisionProposal
+from reviews.models import Case, Decision, DecisionProposal, Policy
 from reviews.queues import Queue
-from reviews.selectors import CaseDetail, case_detail, proposals_waiting, queue_cases, queue_counts
+from reviews.selectors import (
+    CaseDetail,
+    case_detail,
+    case_snoozes,
+    open_cases_of,
+    proposals_waiting,
+    queue_cases,
+    queue_counts,
+    skipped_case_ids,
+    with_snooze_of,
+)
+from reviews.services.cases import case_claimable
+from reviews.services.decisions import block_length_label
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +108,8 @@ def queue_page(request: StaffRequest) -> HttpResponse:
     cases = queue_cases(user=request.user, queue=queue)
     filterset = CaseFilter(request.GET, queryset=cases, user=request.user)
     listed = filterset.qs if filterset.is_valid() else cases.none()
+    # Each case says whether the moderator snoozed it (others' snoozes do not hide it).
+    listed = with_snooze_of(listed, user=request.user, now=timezone.now())
     page = Paginator(listed, settings.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -111,12 +132,25 @@ def queue_page(request: StaffRequest) -> HttpResponse:
 def claim_next(request: StaffRequest) -> HttpResponse:
     queue = _queue_or_default(request.POST.get("queue"))
     try:
-        case = services.case_claim_next(actor=request.user, queue=queue)
+        case = _claim_next(request, queue)
     except DomainError as error:
         raise_for_page(error)
         messages.error(request, error.message)
         return redirect(reverse("home") + "?" + urlencode({"queue": queue.key}))
     return _show_next(request, case, queue)
+
+
+def _claim_next(request: StaffRequest, queue: Queue) -> Case | None:
+    """The next case for the moderator; says so when only cases they skipped were left."""
+    now = timezone.now()
+    case = services.case_claim_next(actor=request.user, queue=queue, now=now)
+    fresh = case is not None and case.claimed_at == now  # not the case they already held
+    if fresh and case is not None and case.pk in skipped_case_ids(user=request.user, now=now):
+        messages.info(
+            request,
+            _("Only cases you skipped are waiting: here is the one you skipped first."),
+        )
+    return case
 
 
 def _show_next(request: StaffRequest, case: Case | None, queue: Queue) -> HttpResponse:
@@ -172,6 +206,12 @@ def _decision_form(request: StaffRequest, detail: CaseDetail, data: Any = None) 
         initial["statement_of_reasons"] = services.statement_prefill(
             initial_policy, detail.subject, language
         )
+        initial["block_days"] = initial_policy.durations[0]
+        # What a block under the policy normally lists goes on the black list unless the
+        # moderator says otherwise (the page's script follows the action and the policy).
+        for identifier in detail.identifiers:
+            if identifier.kind in initial_policy.default_indicator_kinds:
+                initial[f"indicator_{identifier.pk}"] = "black"
     return DecisionForm(
         data,
         initial=initial,
@@ -186,23 +226,39 @@ def _render_case(
     queue: Queue,
     *,
     form: DecisionForm | None = None,
+    snooze_form: SnoozeForm | None = None,
     partial: bool = False,
     status: int = 200,
 ) -> HttpResponse:
-    detail = case_detail(case)
+    detail = case_detail(case, user=request.user)
     held = case.is_held_by(request.user)
     language = (
         form.data.get("language") if form is not None and form.is_bound else _language(detail)
     )
     if language not in LANGUAGE_CODES:
         language = _language(detail)
+    now = timezone.now()
+    linked_ids = [entry.subject.pk for entry in detail.linked]
+    # Each linked subject links to its case under review, else to its story (links_tags).
+    open_cases = open_cases_of(user=request.user, subject_ids=linked_ids)
+    for entry in detail.linked:
+        entry.subject.open_case_id = open_cases.get(entry.subject.pk)  # type: ignore[attr-defined]
+    shown_form = (form or _decision_form(request, detail)) if held else None
     context = {
         "case": case,
         "detail": detail,
         "queue": queue,
         "held": held,
-        "may_claim": access.may_claim_case(request.user, case) and not held,
-        "form": (form or _decision_form(request, detail)) if held else None,
+        # Offered only when a claim can succeed (not on a case awaiting approval, decided,
+        # or held by someone whose lease runs).
+        "may_claim": access.may_claim_case(request.user, case)
+        and not held
+        and case_claimable(case, now),
+        "holding": _holding(request, queue, now),
+        "snoozes": case_snoozes(case=case, now=now),
+        "snooze_form": snooze_form or SnoozeForm(now=now),
+        "form": shown_form,
+        **(_decision_context(shown_form, detail, linked_ids) if shown_form is not None else {}),
         "statements": [
             (p.pk, services.statement_prefill(p, detail.subject, language)) for p in detail.policies
         ],
@@ -214,6 +270,42 @@ def _render_case(
     }
     template = "reviews/case.html#workspace" if partial else "reviews/case.html"
     return render(request, template, context, status=status)
+
+
+def _holding(request: StaffRequest, queue: Queue, now: Any) -> int | None:
+    """The case of the queue the moderator holds, if any: `n` resumes it rather than
+    giving the next one, and the button says so."""
+    return (
+        Case.objects.visible_to(request.user)
+        .filter(queue.condition(), status=Case.Status.CLAIMED, claimed_by=request.user)
+        .filter(lease_until__gt=now)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _decision_context(
+    form: DecisionForm, detail: CaseDetail, linked_ids: list[int]
+) -> dict[str, Any]:
+    """What the decision form shows besides its fields: the ring's ticks, the chosen policy's
+    block lengths, and the summary line with every sentence the script may switch to."""
+    chosen = next((p for p in detail.policies if str(p.pk) == form.choice("policy")), None)
+    durations = chosen.durations if chosen else Policy(block_durations=[]).durations
+    checked = form.choice("block_days")
+    if checked not in {str(days) for days in durations}:
+        checked = str(durations[0])
+    texts = decision_summaries(
+        linked=len(linked_ids),
+        identifiers=len(detail.identifiers),
+        durations={days for policy in detail.policies for days in policy.durations},
+    )
+    return {
+        "ticked_ring": form.ticked_ring(),
+        "block_lengths": [(str(days), block_length_label(days)) for days in durations],
+        "block_days_checked": checked,
+        "summary_json": json.dumps(texts),
+        "summary": form.summary(texts, linked_ids, block_days=checked),
+    }
 
 
 @staff_page("reviews.view_case")
@@ -260,6 +352,75 @@ def case_renew(request: StaffRequest, case_id: int) -> HttpResponse:
     except DomainError:
         return render(request, "reviews/_lease_lost.html", {"case": case})
     return HttpResponse(status=204)
+
+
+@staff_page("reviews.claim_case")
+@require_POST
+def case_skip(request: StaffRequest, case_id: int) -> HttpResponse:
+    """Put the held case back in the queue and open the next one: not this one again while
+    others wait."""
+    case = _case_for(request, case_id)
+    queue = _queue_or_default(request.POST.get("queue"), case)
+    try:
+        services.case_skip(actor=request.user, case_id=case.pk)
+    except DomainError as error:
+        raise_for_page(error)
+        messages.error(request, error.message)
+        return _back_to_case(request, case, queue)
+    messages.info(request, _("Case %(id)s skipped: it is back in the queue.") % {"id": case.pk})
+    return _next_after(request, case, queue)
+
+
+@staff_page("reviews.claim_case")
+@require_POST
+def case_snooze(request: StaffRequest, case_id: int) -> HttpResponse:
+    """Put the held case aside for the moderator until a time or a new signal, with a note,
+    and open the next one."""
+    case = _case_for(request, case_id)
+    queue = _queue_or_default(request.POST.get("queue"), case)
+    form = SnoozeForm(request.POST)
+    if not form.is_valid():
+        return _render_case(
+            request, case, queue, snooze_form=form, partial=bool(request.htmx), status=422
+        )
+    try:
+        deferral = services.case_snooze(
+            actor=request.user,
+            case_id=case.pk,
+            until=form.cleaned_data["snooze_until"],
+            note=form.cleaned_data["note"],
+            now=form.now,
+        )
+    except DomainError as error:
+        raise_for_page(error)
+        case.refresh_from_db()
+        form.add_error(None, error.message)
+        return _render_case(
+            request, case, queue, snooze_form=form, partial=bool(request.htmx), status=409
+        )
+    until = timezone.localtime(deferral.until)
+    messages.info(
+        request,
+        _("Case %(id)s snoozed until %(until)s: you get it again then, or when a signal joins it.")
+        % {"id": case.pk, "until": f"{until:%d.%m.%Y %H:%M}"},
+    )
+    return _next_after(request, case, queue)
+
+
+def _back_to_case(request: StaffRequest, case: Case, queue: Queue) -> HttpResponse:
+    target = _case_url(case, queue)
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _next_after(request: StaffRequest, case: Case, queue: Queue) -> HttpResponse:
+    """The next case once this one is put aside; the change has committed, so nothing after
+    it may turn into an error."""
+    try:
+        following = _claim_next(request, queue)
+    except (DomainError, DatabaseError):
+        logger.warning("no next case after putting case %s aside", case.pk, exc_info=True)
+        following = None
+    return _show_next(request, following, queue)
 
 
 @staff_page("reviews.claim_case", "reviews.add_decision")
@@ -309,7 +470,7 @@ def case_decide(request: StaffRequest, case_id: int) -> HttpResponse:
             messages.error(request, error.message)
         return _render_case(request, case, queue, form=form, partial=bool(request.htmx), status=409)
     try:
-        following = services.case_claim_next(actor=request.user, queue=queue)
+        following = _claim_next(request, queue)
     except (DomainError, DatabaseError):
         # The decision has committed: nothing after it may turn it into an error.
         logger.warning("no next case after deciding case %s", case.pk, exc_info=True)
@@ -329,13 +490,18 @@ def _say_decided(request: StaffRequest, case: Case, outcome: services.DecisionOu
             % {"id": case.pk},
         )
     else:
+        count = len(outcome.decisions)
         messages.success(
             request,
-            _("Case %(id)s decided: %(action)s, %(count)s decision(s).")
+            ngettext(
+                "Case %(id)s decided: %(action)s, %(count)d decision.",
+                "Case %(id)s decided: %(action)s, %(count)d decisions.",
+                count,
+            )
             % {
                 "id": case.pk,
                 "action": outcome.decisions[0].get_action_display(),
-                "count": len(outcome.decisions),
+                "count": count,
             },
         )
 
@@ -423,7 +589,13 @@ def proposal_approve(request: StaffRequest, proposal_id: int) -> HttpResponse:
     try:
         decisions = services.decision_proposal_approve(actor=request.user, proposal_id=proposal.pk)
         messages.success(
-            request, _("Approved: %(count)s decision(s) took effect.") % {"count": len(decisions)}
+            request,
+            ngettext(
+                "Approved: %(count)d decision took effect.",
+                "Approved: %(count)d decisions took effect.",
+                len(decisions),
+            )
+            % {"count": len(decisions)},
         )
     except DomainError as error:
         raise_for_page(error)

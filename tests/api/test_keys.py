@@ -4,6 +4,7 @@ management command and the admin."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -185,11 +186,35 @@ def test_admin_revokes_keys(client, hub_admin, kolesa):
     )
     assert response.status_code == 200
     messages = [str(m) for m in response.context["messages"]]
-    assert messages == ["Revoked 1 key(s). 1 were already revoked."]
+    assert messages == ["Revoked 1 key. 1 was already revoked."]
     active.refresh_from_db()
     assert active.revoked_at is not None
     assert AuditEvent.objects.filter(action="api_key.revoked", actor=hub_admin).count() == 1
     assert client_for(key).get("/api/v1/events/").status_code == 401
+
+
+def test_a_second_revocation_says_when_on_the_almaty_clock(kolesa):
+    api_key, _ = api_key_create(actor=None, partner=kolesa, name="a")
+    api_key_revoke(actor=None, prefix=api_key.prefix)
+    # 20:30 UTC is 01:30 the next day in Almaty.
+    ApiKey.objects.filter(pk=api_key.pk).update(
+        revoked_at=datetime(2026, 12, 3, 20, 30, tzinfo=UTC)
+    )
+    with pytest.raises(DomainError, match="already revoked on 2026-12-04 01:30"):
+        api_key_revoke(actor=None, prefix=api_key.prefix)
+
+
+def test_admin_revocation_counts_in_plurals(client, hub_admin, kolesa):
+    keys = [api_key_create(actor=None, partner=kolesa, name=n)[0] for n in "abcd"]
+    for done in keys[2:]:
+        api_key_revoke(actor=None, prefix=done.prefix)
+    client.force_login(hub_admin)
+    url = reverse("admin:accounts_apikey_changelist")
+    selected = [k.pk for k in keys]
+    response = client.post(url, {"action": "revoke", "_selected_action": selected}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Revoked 2 keys. 2 were already revoked."
+    ]
 
 
 def test_api_keys_stay_read_only_in_the_admin(client, hub_admin, kolesa):

@@ -180,9 +180,14 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def sign_in(page: Page, live_server, demo) -> Callable[[str], None]:
-    """Sign in as a demo user through the login form; lands on the queue page."""
+    """Sign in as a demo user through the login form; lands on the queue page. The staff
+    pages speak the user's language: the demo's staff read Russian, and the tests read the
+    pages in English unless they ask for another language."""
 
-    def _sign_in(username: str) -> None:
+    def _sign_in(username: str, language: str = "en") -> None:
+        from accounts.models import User
+
+        User.objects.filter(username=username).update(language=language)
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", DEMO_PASSWORD)

@@ -26,6 +26,8 @@ DEMO_PASSWORD = "antifraud-demo-2026"
 
 
 def sign_in_as(page: Page, live_server, username: str) -> None:
+    # The staff pages speak the user's language (the demo's staff read Russian): English here.
+    User.objects.filter(username=username).update(language="en")
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)

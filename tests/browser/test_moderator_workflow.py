@@ -45,7 +45,7 @@ def decide_with_keyboard(page: Page, live_server, user: User, case_id: int) -> i
     page.keyboard.press("Enter")
     next_id = wait_for_next_case(page, live_server, case_id)
     expect(page.locator("#workspace .messages")).to_contain_text(
-        f"Case {case_id} decided: {ACTION_LABELS[key]}, 1 decision(s)."
+        f"Case {case_id} decided: {ACTION_LABELS[key]}, 1 decision."
     )
     assert expected_next is not None and next_id == expected_next.pk
     decided = Case.objects.get(pk=case_id)
@@ -95,7 +95,7 @@ def test_claim_block_and_move_on(page: Page, live_server, sign_in, console, arti
     next_id = wait_for_next_case(page, live_server, case_id)
     assert next_id == expected_next.pk
     expect(page.locator("#workspace .messages")).to_have_text(
-        f"Case {case_id} decided: Block account, 1 decision(s)."
+        f"Case {case_id} decided: Block account, 1 decision."
     )
 
     case.refresh_from_db()

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts.models import User
 from reviews.models import Decision
 
 pytestmark = [
@@ -21,6 +22,8 @@ DEMO_PASSWORD = "antifraud-demo-2026"
 def test_a_supervisor_reads_the_dashboard_logs_and_trail(
     page: Page, live_server, demo, console, artifacts
 ):
+    # The staff pages speak the user's language (the demo's staff read Russian): English here.
+    User.objects.filter(username="hub.supervisor").update(language="en")
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "hub.supervisor")
     page.fill("#id_password", DEMO_PASSWORD)

@@ -219,7 +219,7 @@ def test_a_form_mark_used_on_another_case_is_refused(client, moderator, kolesa):
     )
     refused = client.post(reverse("case-decide", args=[second.pk]), marked(second, attempt))
     assert refused.status_code == 409
-    assert "this form was already used for another decision" in refused.content.decode()
+    assert "This form was already used for another decision" in refused.content.decode()
     assert not Decision.objects.filter(case=second).exists()
 
 
