@@ -1,7 +1,18 @@
 from django.urls import path
 
 import antifraud.converters  # noqa: F401 - registers <id:…>
-from reviews.views import appeals, cases, logs, notes, oversight, public, samples, story
+from reviews.views import (
+    appeals,
+    approvals,
+    cases,
+    logs,
+    notes,
+    oversight,
+    photos,
+    public,
+    samples,
+    story,
+)
 
 urlpatterns = [
     path("", cases.queue_page, name="home"),
@@ -15,10 +26,12 @@ urlpatterns = [
     path("cases/<id:case_id>/snooze/", cases.case_snooze, name="case-snooze"),
     path("cases/<id:case_id>/statement/", cases.case_statement, name="case-statement"),
     path("cases/<id:case_id>/notes/", notes.case_note_add, name="case-note-add"),
-    path("approvals/", cases.approvals_page, name="approvals"),
-    path("approvals/<id:proposal_id>/approve/", cases.proposal_approve, name="proposal-approve"),
-    path("approvals/<id:proposal_id>/reject/", cases.proposal_reject, name="proposal-reject"),
-    path("photos/<id:photo_id>/", cases.photo, name="photo"),
+    path("approvals/", approvals.approvals_page, name="approvals"),
+    path(
+        "approvals/<id:proposal_id>/approve/", approvals.proposal_approve, name="proposal-approve"
+    ),
+    path("approvals/<id:proposal_id>/reject/", approvals.proposal_reject, name="proposal-reject"),
+    path("photos/<id:photo_id>/", photos.photo, name="photo"),
     path("oversight/", oversight.oversight_page, name="oversight"),
 ]
 

@@ -1,4 +1,4 @@
-"""The moderators' pages: the queues, the case page, deciding, approvals.
+"""The moderators' pages: the queues, the case page, claiming, skipping, snoozing, deciding.
 
 Views parse input, call a selector or a service, and render. htmx requests get the case
 workspace alone (a template partial), so "decide and next" swaps in the next case without a
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 import uuid
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +31,6 @@ from accounts.languages import LANGUAGE_CODES, language_or_default
 from antifraud import access
 from antifraud.access import staff_page, visible_or_404
 from antifraud.errors import DomainError, InvalidInput, raise_for_page
-from antifraud.models import Photo
 from reviews import services
 from reviews.filters import CaseFilter
 from reviews.forms import (
@@ -43,14 +41,13 @@ from reviews.forms import (
     decision_summaries,
 )
 from reviews.limits import TEXT_MAX
-from reviews.models import Case, Decision, DecisionProposal, Policy
+from reviews.models import Case, Decision, Policy
 from reviews.queues import Queue
 from reviews.selectors import (
     CaseDetail,
     case_detail,
     case_snoozes,
     open_cases_of,
-    proposals_waiting,
     queue_cases,
     queue_counts,
     skipped_case_ids,
@@ -562,84 +559,3 @@ def case_statement(request: StaffRequest, case_id: int) -> HttpResponse:
             "text_max": TEXT_MAX,
         },
     )
-
-
-# --- approvals --------------------------------------------------------------------------
-
-
-@staff_page(access.may_read_approvals)
-@require_GET
-def approvals_page(request: StaffRequest) -> HttpResponse:
-    """Senior moderators approve from each case's page; supervisors read the list."""
-    return render(
-        request, "reviews/approvals.html", {"proposals": proposals_waiting(user=request.user)}
-    )
-
-
-def _proposal_for(request: StaffRequest, proposal_id: int) -> DecisionProposal:
-    return visible_or_404(
-        request.user, DecisionProposal.objects.select_related("case__partner"), proposal_id
-    )
-
-
-@staff_page("reviews.approve_decision")
-@require_POST
-def proposal_approve(request: StaffRequest, proposal_id: int) -> HttpResponse:
-    proposal = _proposal_for(request, proposal_id)
-    try:
-        decisions = services.decision_proposal_approve(actor=request.user, proposal_id=proposal.pk)
-        messages.success(
-            request,
-            ngettext(
-                "Approved: %(count)d decision took effect.",
-                "Approved: %(count)d decisions took effect.",
-                len(decisions),
-            )
-            % {"count": len(decisions)},
-        )
-    except DomainError as error:
-        raise_for_page(error)
-        messages.error(request, error.message)
-        return redirect("case", proposal.case_id)
-    return redirect("approvals")
-
-
-@staff_page("reviews.approve_decision")
-@require_POST
-def proposal_reject(request: StaffRequest, proposal_id: int) -> HttpResponse:
-    proposal = _proposal_for(request, proposal_id)
-    form = RejectProposalForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why you reject the proposal."))
-        return redirect("case", proposal.case_id)
-    try:
-        services.decision_proposal_reject(
-            actor=request.user, proposal_id=proposal.pk, note=form.cleaned_data["note"]
-        )
-        messages.info(request, _("Rejected: the case is back in its queue."))
-    except DomainError as error:
-        raise_for_page(error)
-        messages.error(request, error.message)
-        return redirect("case", proposal.case_id)
-    return redirect("approvals")
-
-
-# --- photos -----------------------------------------------------------------------------
-
-
-@staff_page("antifraud.view_photo")
-@require_GET
-def photo(request: StaffRequest, photo_id: int) -> FileResponse:
-    """Photos are evidence: served to staff who may see the subject, never from a public URL."""
-    item = visible_or_404(request.user, Photo.objects.select_related("subject"), photo_id)
-    if not item.image:
-        raise Http404("no such photo")
-    try:
-        handle = item.image.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("photo file missing") from exc
-    content_type = mimetypes.guess_type(item.image.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -47,12 +47,13 @@ class Command(BaseCommand):
             raise SystemExit(1) from broken
         after = audit_chain_state()
         waiting = (
-            f"; {after.unchained} event(s) wait to be chained, the oldest for "
+            f"; {_events(after.unchained)} {'waits' if after.unchained == 1 else 'wait'} "
+            "to be chained, the oldest for "
             f"{after.lag().total_seconds():.0f} s"
             if after.unchained
             else ""
         )
-        self.stdout.write(f"audit chain intact: {count} event(s){waiting}")
+        self.stdout.write(f"audit chain intact: {_events(count)}{waiting}")
         max_lag = options["max_lag"]
         if max_lag is not None and before.lag() > timedelta(seconds=max_lag):
             self.stderr.write(
@@ -60,3 +61,8 @@ class Command(BaseCommand):
                 f"(more than {max_lag:g} s): is beat running the sequencer?"
             )
             raise SystemExit(2)
+
+
+def _events(n: int) -> str:
+    # An operator's command speaks English (Django runs commands untranslated).
+    return f"{n} event" if n == 1 else f"{n} events"
