@@ -51,6 +51,7 @@ _SUPERVISOR = [
     "reviews.view_appealattachment",
     "reviews.view_qualitysample",
     "reviews.review_qualitysample",
+    "reviews.export_statements",
     "reviews.view_subjectnote",
     "antifraud.view_subject",
     "antifraud.view_subjectidentifier",

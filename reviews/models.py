@@ -50,17 +50,67 @@ class Policy(models.Model):
     block_durations = models.JSONField(
         _("block durations (days, 0 = permanent)"), default=list, blank=True
     )
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    # A version is drafted by one of the hub's administrators and takes effect when another
+    # publishes it (reviews.services.policies); the one in effect is the current version,
+    # the ones before it stay for the decisions that cited them and for the public history.
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED
+    )
     is_current = models.BooleanField(_("current version"), default=True)
-    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafted by"),
+    )
+    drafted_at = models.DateTimeField(_("drafted"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, default=timezone.now)
+    # When a later version replaced this one (empty while it is current or a draft).
+    superseded_at = models.DateTimeField(_("replaced"), null=True, blank=True)
 
     class Meta:
         ordering = ["code", "-version"]
         verbose_name = _("policy")
         verbose_name_plural = _("policies")
+        permissions = [("publish_policy", "Can publish a drafted policy version")]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="policy_unique_version"),
             models.UniqueConstraint(
                 fields=["code"], condition=Q(is_current=True), name="policy_one_current_version"
+            ),
+            # One draft per code at a time: two drafts would race to be published.
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(status="draft"), name="policy_one_draft"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "published"]), name="policy_status_valid"
+            ),
+            # A draft is never in effect and has no publication; a published version has.
+            models.CheckConstraint(
+                condition=Q(status="draft", is_current=False, published_at__isnull=True)
+                | Q(status="published", published_at__isnull=False),
+                name="policy_draft_unpublished",
+            ),
+            # Four eyes: whoever drafted a version does not publish it.
+            models.CheckConstraint(
+                condition=Q(drafted_by__isnull=True)
+                | Q(published_by__isnull=True)
+                | ~Q(published_by=F("drafted_by")),
+                name="policy_publisher_differs",
             ),
         ]
 
@@ -276,6 +326,7 @@ class Decision(ImmutableModel):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["-decided_at"]
+        permissions = [("export_statements", "Can export statements of reasons")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
@@ -313,6 +364,8 @@ class Decision(ImmutableModel):
         indexes = [
             models.Index(fields=["decided_by", "decided_at"], name="decision_by_moderator"),
             models.Index(fields=["subject", "decided_at"], name="decision_subject"),
+            # The monthly figures and the statement-of-reasons export read by date.
+            models.Index(fields=["decided_at"], name="decision_decided_at"),
             models.Index(
                 fields=["ends_at"], condition=Q(ends_at__isnull=False), name="decision_block_ends"
             ),
@@ -796,3 +849,31 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} · {self.policy_code or '*'} · {self.language}"
+
+
+class MonthlyFigure(models.Model):
+    """One pre-aggregated figure of the public pages (the transparency report, the scam
+    awareness page): a metric for a calendar month, for one partner or, with no partner,
+    for all of them, optionally broken down by a key (a source, a scheme, a list). Kept by
+    a beat task (reviews.transparency), so that the public pages read a few hundred rows
+    whatever the number of subjects. `basis` is how many records the figure rests on (a
+    count's own value, a median's or a share's sample): the pages suppress figures on too
+    few records."""
+
+    month = models.DateField(_("month"))
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    metric = models.CharField(_("metric"), max_length=48)
+    key = models.CharField(_("broken down by"), max_length=100, blank=True)
+    value = models.FloatField(_("value"))
+    basis = models.PositiveIntegerField(_("records"), default=0)
+    computed_at = models.DateTimeField(_("computed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("monthly figure")
+        verbose_name_plural = _("monthly figures")
+        indexes = [models.Index(fields=["month", "metric"], name="figure_month_metric")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.metric} {self.key} = {self.value}"

@@ -9,9 +9,13 @@ from reviews.views import (
     notes,
     oversight,
     photos,
+    policies,
     public,
     samples,
+    scams,
+    statements,
     story,
+    transparency,
 )
 
 urlpatterns = [
@@ -67,4 +71,46 @@ urlpatterns += [
     path("oversight/audit/", logs.audit_trail_page, name="audit-trail"),
     path("oversight/audit/export.csv", logs.audit_trail_export, name="audit-trail-export"),
     path("oversight/audit/verify/", logs.audit_chain_verify, name="audit-chain-verify"),
+]
+
+# The open pages: the published policy catalogue and its history, the monthly transparency
+# report and its figures, the scam-awareness page (reviews.views.policies, .transparency,
+# .scams); no sign-in, in English, Russian and Kazakh.
+urlpatterns += [
+    path("policies/", policies.policies_page, name="public-policies"),
+    path("policies/<slug:code>/", policies.policy_page, name="public-policy"),
+    path(
+        "policies/<slug:code>/v<int:version>/",
+        policies.policy_version_page,
+        name="public-policy-version",
+    ),
+    path("transparency/", transparency.transparency_page, name="public-transparency"),
+    path(
+        "transparency/figures.csv",
+        transparency.figures_csv,
+        name="public-transparency-csv",
+    ),
+    path(
+        "transparency/figures.json",
+        transparency.figures_json,
+        name="public-transparency-json",
+    ),
+    path("scams/", scams.scams_page, name="public-scams"),
+    path("scams/print/", scams.scams_print_page, name="public-scams-print"),
+]
+
+# Statements of reasons in the layout of the EU DSA Transparency Database, for supervisors
+# (reviews.views.statements).
+urlpatterns += [
+    path("oversight/statements/", statements.statements_page, name="statements"),
+    path(
+        "oversight/statements/export.csv",
+        statements.statements_export_csv,
+        name="statements-export-csv",
+    ),
+    path(
+        "oversight/statements/export.json",
+        statements.statements_export_json,
+        name="statements-export-json",
+    ),
 ]

@@ -268,7 +268,11 @@ class Signal(models.Model):
                 name="signal_report_has_partner",
             ),
         ]
-        indexes = [models.Index(fields=["subject", "created_at"], name="signal_subject_created")]
+        indexes = [
+            models.Index(fields=["subject", "created_at"], name="signal_subject_created"),
+            # The monthly figures count signals by month.
+            models.Index(fields=["created_at"], name="signal_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_source_display()}: {self.get_scheme_display()} ({self.score})"

@@ -3,33 +3,26 @@ partner showed them, in English, Russian or Kazakh."""
 
 from __future__ import annotations
 
-from typing import Literal, cast
-
 from django import forms
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.http import PublicRequest
-from accounts.languages import (
-    LANGUAGE_CODES,
-    LANGUAGES,
-    language_from_header,
-    language_or_default,
-)
+from accounts.languages import LANGUAGES
 from antifraud.access import public_page
 from antifraud.errors import DomainError, InvalidInput
 from reviews import services
 from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
 from reviews.links import AppealLinkInvalid, appeal_token_read
 from reviews.models import Appeal, Decision
+from reviews.public_site import language_remember, visitor_language
 from reviews.services.appeals import appeal_window_open
 from reviews.throttles import appeal_post_wait
 from reviews.uploads import Upload
@@ -72,37 +65,6 @@ class AppealForm(forms.Form):
     )
 
 
-def _language(request: PublicRequest, decision: Decision | None, appeal: Appeal | None) -> str:
-    """The language the visitor asked for (`?lang=`), then the one they chose before (the
-    cookie), then their browser's, then the appeal's or the decision's, then Russian."""
-    asked = request.GET.get("lang")
-    if asked in LANGUAGE_CODES:
-        return asked
-    remembered = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-    if remembered in LANGUAGE_CODES:
-        return remembered
-    browser = language_from_header(request.headers.get("Accept-Language", ""))
-    if browser is not None:
-        return browser
-    if appeal is not None:
-        return language_or_default(appeal.language)
-    return language_or_default(decision.language if decision is not None else None)
-
-
-def _remember_language(request: PublicRequest, response: HttpResponse, language: str) -> None:
-    """A language asked for in the address is kept for the visitor's next pages."""
-    if request.GET.get("lang") == language:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=cast(Literal["Lax", "Strict"], settings.LANGUAGE_COOKIE_SAMESITE),
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=True,
-        )
-    patch_vary_headers(response, ("Accept-Language", "Cookie"))
-
-
 def _invalid(request: PublicRequest) -> HttpResponse:
     """The same plain answer for a tampered, expired or foreign link."""
     return render(request, "appeals/invalid.html", status=404)
@@ -124,11 +86,12 @@ def appeal_page(request: PublicRequest, token: str) -> HttpResponse:
     if decision is None or not decision.is_appealable or not appeal_window_open(decision):
         return _invalid(request)
     appeal = Appeal.objects.filter(decision=decision).first()
-    language = _language(request, decision, appeal)
+    language = visitor_language(
+        request, fallback=appeal.language if appeal is not None else decision.language
+    )
     with translation.override(language):
         response = _appeal_page(request, token, decision, appeal, language)
-    response["Content-Language"] = language
-    _remember_language(request, response, language)
+    language_remember(request, response, language)
     return response
 
 
