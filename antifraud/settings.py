@@ -232,6 +232,10 @@ DELIVERIES_SWEEP_INTERVAL_SECONDS = env.float("DELIVERIES_SWEEP_INTERVAL_SECONDS
 # How often beat lifts the time-limited blocks that have come to their end
 # (reviews.services.block_ends).
 BLOCK_ENDS_INTERVAL_SECONDS = env.float("BLOCK_ENDS_INTERVAL_SECONDS", default=300.0)
+# The public pages' monthly figures are recomputed this often (reviews.transparency); a
+# figure resting on fewer records than TRANSPARENCY_MIN_COUNT is never published.
+TRANSPARENCY_INTERVAL_SECONDS = env.float("TRANSPARENCY_INTERVAL_SECONDS", default=3600.0)
+TRANSPARENCY_MIN_COUNT = env.int("TRANSPARENCY_MIN_COUNT", default=5)
 CELERY_BEAT_SCHEDULE = {
     "feed-extend": {
         "task": "antifraud.tasks.feed_extend",
@@ -249,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
     "block-ends-lift": {
         "task": "reviews.tasks.block_ends_lift",
         "schedule": BLOCK_ENDS_INTERVAL_SECONDS,
+    },
+    # The current and the previous month's public figures (reviews.transparency).
+    "transparency-figures-refresh": {
+        "task": "reviews.tasks.transparency_figures_refresh",
+        "schedule": TRANSPARENCY_INTERVAL_SECONDS,
     },
     # Appeal e-mails whose enqueueing failed (the broker was down) are enqueued again.
     "appeal-emails-resend-lost": {

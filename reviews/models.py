@@ -50,6 +50,7 @@ class Policy(models.Model):
     block_durations = models.JSONField(
         _("block durations (days, 0 = permanent)"), default=list, blank=True
     )
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")

@@ -40,10 +40,10 @@ def visitor_language(request: HttpRequest, *, fallback: str | None = None) -> st
     appeal link), then Russian."""
     asked = request.GET.get("lang")
     if asked in LANGUAGE_CODES:
-        return cast(str, asked)
+        return asked
     remembered = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     if remembered in LANGUAGE_CODES:
-        return cast(str, remembered)
+        return remembered
     browser = language_from_header(request.headers.get("Accept-Language", ""))
     if browser is not None:
         return browser

@@ -10,6 +10,7 @@ from celery import shared_task
 from antifraud.queueing import ProjectTask
 from reviews import services
 from reviews.services import block_ends, digests
+from reviews.transparency.compute import figures_refresh
 
 
 @shared_task(base=ProjectTask)
@@ -25,6 +26,12 @@ def appeal_leases_sweep() -> int:
 @shared_task(base=ProjectTask)
 def block_ends_lift() -> int:
     return block_ends.block_ends_lift()
+
+
+@shared_task(base=ProjectTask)
+def transparency_figures_refresh() -> int:
+    """The public pages' figures of the current and the previous month, recomputed."""
+    return figures_refresh()
 
 
 @shared_task(base=ProjectTask)

@@ -131,6 +131,17 @@ ROWS: dict[str, Row] = {
     "login": get(fixed("login"), EVERYONE),
     "logout": post(fixed("logout"), "login " * 10),
     "appeal": get(lambda w: reverse("appeal", args=[w_token(w)]), EVERYONE),
+    # The transparency report and its downloads.
+    "public-transparency": get(fixed("public-transparency"), EVERYONE),
+    "public-transparency-csv": get(fixed("public-transparency-csv"), EVERYONE),
+    "public-transparency-json": get(fixed("public-transparency-json"), EVERYONE),
+    # The scam-awareness page and its printable version.
+    "public-scams": get(fixed("public-scams"), EVERYONE),
+    "public-scams-print": get(fixed("public-scams-print"), EVERYONE),
+    # The published policy catalogue, a policy's history and one of its versions.
+    "public-policies": get(fixed("public-policies"), EVERYONE),
+    "public-policy": get(fixed("public-policy", "fake-photos"), EVERYONE),
+    "public-policy-version": get(fixed("public-policy-version", "fake-photos", 1), EVERYONE),
     # --- the moderators' pages
     "home": get(fixed("home"), STAFF_READ),
     # Every signed-in person chooses their own language; POST data is empty here, so the
@@ -197,6 +208,15 @@ ROWS: dict[str, Row] = {
     "appeal-log-export": get(fixed("appeal-log-export"), OVERSEE),
     "audit-trail": get(fixed("audit-trail"), OVERSEE),
     "audit-trail-export": get(fixed("audit-trail-export"), OVERSEE),
+    # The statement-of-reasons export (reviews.export_statements): like the decision log's
+    # export; the downloads asked for today, so that they stream.
+    "statements": get(fixed("statements"), OVERSEE),
+    "statements-export-csv": get(
+        lambda w: reverse("statements-export-csv") + f"?from={w_today()}&to={w_today()}", OVERSEE
+    ),
+    "statements-export-json": get(
+        lambda w: reverse("statements-export-json") + f"?from={w_today()}&to={w_today()}", OVERSEE
+    ),
     "audit-chain-verify": post(
         fixed("audit-chain-verify"), "login 403 403 403 403 403 403 ok login login"
     ),
@@ -322,7 +342,9 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "antifraud.indicator": {"add": "403", "delete": "403"},
     "antifraud.delivery": {"add": "403", "delete": "403"},
     "antifraud.auditevent": {"add": "403", "delete": "403"},
-    "reviews.policy": {"add": "403", "delete": "403"},
+    # The hub's administrators draft new versions (reviews.services.policies); deleting is
+    # discarding a draft, and the page asked here is a published version's: never deleted.
+    "reviews.policy": {"add": "ok", "delete": "403"},
     "reviews.case": {"add": "403", "delete": "403"},
     "reviews.decision": {"add": "403", "delete": "403"},
     "reviews.appeal": {"add": "403", "delete": "403"},
@@ -368,6 +390,10 @@ ROWS["admin:auth_user_password_change"] = get(
     lambda w: reverse("admin:auth_user_password_change", args=[w.users["moderator"].pk]),
     "adminlogin " * 7 + "ok adminlogin adminlogin",
 )
+
+
+def w_today() -> str:
+    return timezone.localdate().isoformat()
 
 
 def w_token(world: World) -> str:

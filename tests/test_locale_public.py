@@ -9,7 +9,7 @@ from django.urls import reverse
 from reviews import services
 from reviews.links import appeal_token
 from reviews.models import Appeal, Decision
-from reviews.views.public import _language
+from reviews.public_site import visitor_language
 
 pytestmark = pytest.mark.django_db
 
@@ -91,10 +91,11 @@ def test_then_the_appeal_language_then_the_decision_language(client, blocked):
 def test_then_russian(rf):
     # Services accept only the three languages; an old or odd row still gets a page.
     request = rf.get("/appeal/x/")
-    assert _language(request, Decision(language="xx"), None) == "ru"
-    assert _language(request, None, None) == "ru"
-    assert _language(request, Decision(language="en"), Appeal(language="")) == "ru"
-    assert _language(request, Decision(language="en"), None) == "en"
+    assert visitor_language(request, fallback=Decision(language="xx").language) == "ru"
+    assert visitor_language(request, fallback=None) == "ru"
+    # An appeal's language comes before its decision's, even when the appeal's is unset.
+    assert visitor_language(request, fallback=Appeal(language="").language) == "ru"
+    assert visitor_language(request, fallback=Decision(language="en").language) == "en"
 
 
 def test_a_language_not_offered_in_the_address_or_cookie_is_ignored(client, blocked):

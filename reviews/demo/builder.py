@@ -103,6 +103,8 @@ STAFF = [
     ("supervisor", Role.SUPERVISOR),
     ("admin", Role.ADMIN),
 ]
+# A second administrator at the hub: a policy version drafted by one is published by another.
+STAFF_EXTRA: dict[str, list[tuple[str, Role]]] = {"hub": [("admin2", Role.ADMIN)]}
 DEMO_PASSWORD = "antifraud-demo-2026"  # noqa: S105 - printed to every demo user
 
 # Where each scheme is practised: (partner, category), and how common it is.
@@ -200,7 +202,11 @@ class DemoSummary:
 
 
 def demo_usernames() -> list[str]:
-    return [f"{org}.{suffix}" for org in ORGANISATIONS for suffix, _role in STAFF]
+    return [
+        f"{org}.{suffix}"
+        for org in ORGANISATIONS
+        for suffix, _role in STAFF + STAFF_EXTRA.get(org, [])
+    ]
 
 
 class DemoBuilder:
@@ -358,7 +364,7 @@ class DemoBuilder:
         # accounts share their password anyway.
         hashed = make_password(self.password)
         for org in ORGANISATIONS:
-            for suffix, role in STAFF:
+            for suffix, role in STAFF + STAFF_EXTRA.get(org, []):
                 hub = org == "hub"
                 user = staff_create(
                     actor=None,
@@ -584,6 +590,8 @@ class DemoBuilder:
                 internal_note="",
                 decided_by=moderator,
                 decided_at=m["decided_at"],
+                # As decision_record sets it: a rule or a list match raised the case.
+                automated_detection=any(s.is_automated for s in own),
                 evidence=evidence_snapshot(
                     subject=p.subject,
                     identifiers=[
@@ -1119,7 +1127,7 @@ class DemoBuilder:
         logins = [
             (f"{org}.{suffix}", "Hub" if org == "hub" else self.partners[org].name, role)
             for org in ORGANISATIONS
-            for suffix, role in STAFF
+            for suffix, role in STAFF + STAFF_EXTRA.get(org, [])
         ]
         return DemoSummary(
             counts=counts, password=self.password, logins=logins, api_keys=self.api_keys

@@ -16,6 +16,7 @@ from reviews.demo.builder import demo_usernames
 
 # Children before parents.
 DOMAIN_TABLES = [
+    "reviews_monthlyfigure",
     "reviews_blocklift",
     "reviews_casedeferral",
     "reviews_subjectnote",
@@ -72,6 +73,20 @@ def demo_purge() -> None:
         pk=1, defaults={"last_hash": GENESIS_HASH, "last_seq": 0, "last_event_id": None}
     )
     ApiKey.objects.all().delete()
+    _policy_versions_purge()
     User.objects.filter(partner__isnull=False).delete()
     User.objects.filter(username__in=demo_usernames()).delete()
     Partner.objects.all().delete()
+
+
+def _policy_versions_purge() -> None:
+    """Policy versions drafted in the demo go with it (their decisions went above, and their
+    drafters go below); the catalogue the migrations seeded is in effect again."""
+    from reviews.models import Policy
+
+    Policy.objects.filter(drafted_by__isnull=False).delete()
+    for code in Policy.objects.values_list("code", flat=True).distinct():
+        newest = Policy.objects.filter(code=code).order_by("-version").first()
+        if newest is not None and not newest.is_current:
+            Policy.objects.filter(code=code, is_current=True).update(is_current=False)
+            Policy.objects.filter(pk=newest.pk).update(is_current=True, superseded_at=None)

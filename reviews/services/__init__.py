@@ -41,6 +41,13 @@ from reviews.services.notifications import (
     appeal_email_send,
     appeal_emails_resend_lost,
 )
+from reviews.services.policies import (
+    PolicyRefused,
+    policy_draft_create,
+    policy_draft_discard,
+    policy_draft_update,
+    policy_publish,
+)
 
 __all__ = [
     "AppealRefused",
@@ -51,6 +58,7 @@ __all__ = [
     "IndicatorChoice",
     "NotClaimant",
     "NoteRefused",
+    "PolicyRefused",
     "appeal_attachment_viewed",
     "appeal_claim",
     "appeal_claim_next",
@@ -76,6 +84,10 @@ __all__ = [
     "decision_proposal_reject",
     "decision_record",
     "note_text_problem",
+    "policy_draft_create",
+    "policy_draft_discard",
+    "policy_draft_update",
+    "policy_publish",
     "statement_prefill",
     "subject_note_add",
 ]

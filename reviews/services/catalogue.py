@@ -18,6 +18,7 @@ from antifraud.errors import InvalidInput, NotAllowed
 from antifraud.models import IndicatorKind
 from reviews.limits import TEXT_MAX
 from reviews.models import Policy, ReplyTemplate
+from reviews.public_site import generation_bump
 
 # The lengths offered everywhere (days, 0 permanent); any other positive length up to ten
 # years may be set too.
@@ -89,6 +90,8 @@ def policy_defaults_set(
     audit_record(
         actor=actor, action="policy.defaults_changed", target=policy, payload={"changes": changes}
     )
+    # The public catalogue shows the block lengths.
+    generation_bump()
     return policy
 
 

@@ -21,7 +21,7 @@ from antifraud.errors import DomainError, InvalidInput
 from reviews import services
 from reviews.limits import APPEAL_STATEMENT_MIN, TEXT_MAX
 from reviews.links import AppealLinkInvalid, appeal_token_read
-from reviews.models import Appeal, Decision
+from reviews.models import Appeal, Decision, Policy
 from reviews.public_site import language_remember, visitor_language
 from reviews.services.appeals import appeal_window_open
 from reviews.throttles import appeal_post_wait
@@ -155,6 +155,12 @@ def _appeal_page(
             "decision": decision,
             "policy_title": decision.policy.localized("title", language),
             "policy_text": decision.policy.localized("text", language),
+            # The decision stands under the version it cited, however the policy changed since.
+            "policy_replaced_by": (
+                None
+                if decision.policy.is_current
+                else Policy.objects.filter(code=decision.policy.code, is_current=True).first()
+            ),
             "subject": subject,
             "owner": subject.owner,
             "appeal": appeal,

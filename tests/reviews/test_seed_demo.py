@@ -176,3 +176,24 @@ def test_refuses_in_production(settings):
 def test_refuses_a_nonsense_scale(scale):
     with pytest.raises(CommandError, match="--scale"):
         call_command("seed_demo", "--scale", scale, stdout=StringIO())
+
+
+def test_the_demos_two_hub_administrators_publish_a_version_and_a_reset_undoes_it():
+    from reviews.models import Policy
+    from reviews.services import policy_draft_create, policy_publish
+
+    seed("--seed", "7")
+    drafter, publisher = (
+        User.objects.get(username="hub.admin"),
+        User.objects.get(username="hub.admin2"),
+    )
+    draft = policy_draft_create(
+        actor=drafter, code="fake-rental", title_en="Fake short-term rental (revised)"
+    )
+    policy_publish(actor=publisher, policy_id=draft.pk)
+    assert Policy.objects.get(code="fake-rental", is_current=True).version == 2
+
+    seed("--seed", "7", "--reset")
+    current = Policy.objects.get(code="fake-rental", is_current=True)
+    assert (current.version, current.superseded_at) == (1, None)
+    assert not Policy.objects.filter(drafted_by__isnull=False).exists()

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from reviews.demo.builder import DEMO_PASSWORD, DemoBuilder, demo_usernames
 from reviews.demo.purge import demo_purge, domain_has_data
+from reviews.transparency.compute import figures_backfill
 
 
 class Command(BaseCommand):
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             if existing:
                 demo_purge()
             summary = builder.build()
+        # A fresh demo shows its public figures at once, for every month it spans.
+        figures = figures_backfill()
         elapsed = time.monotonic() - started
 
         self.stdout.write(
@@ -67,6 +70,7 @@ class Command(BaseCommand):
         )
         for what, count in summary.counts.items():
             self.stdout.write(f"  {what:<24} {count:>8,}")
+        self.stdout.write(f"  {'monthly figures':<24} {figures:>8,}")
         self._print_logins(summary.password)
         self.stdout.write("")
         self.stdout.write(
