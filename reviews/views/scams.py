@@ -10,7 +10,8 @@ from django.views.decorators.http import require_safe
 
 from antifraud.access import public_page
 from reviews.public_site import page_context, public_page_cached
-from reviews.transparency.scams import GENERAL_ADVICE, scam_months, scams_overview
+from reviews.transparency.advice import GENERAL_ADVICE
+from reviews.transparency.scams import scam_months, scams_overview
 
 
 def _scams(request: HttpRequest, *, name: str, template: str) -> HttpResponse:
