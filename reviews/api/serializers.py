@@ -537,7 +537,17 @@ class CaseDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     action = serializers.ChoiceField(choices=Decision.Action.choices)
     policy = serializers.CharField(source="policy.code", help_text="Code in the policy catalogue.")
+    policy_version = serializers.IntegerField(
+        source="policy.version",
+        help_text="The version of the policy the decision cited: its text is at "
+        "/policies/{policy}/v{policy_version}/, whatever version is in effect now.",
+    )
     decided_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a time-limited block lifts itself; null for a permanent block and "
+        "for every other action.",
+    )
     statement_of_reasons = serializers.CharField(help_text="Show it to your user.")
     appeal_url = serializers.SerializerMethodField(
         help_text="Where your user may appeal; null for decisions that cannot be appealed."

@@ -62,6 +62,9 @@ def test_a_decided_case_shows_its_decision_and_appeal_link(api, blocked):
     assert decision["id"] == blocked.pk
     assert decision["action"] == "block_account"
     assert decision["policy"] == "underpriced-vehicle"
+    # The version it cited; a permanent block never lifts itself.
+    assert decision["policy_version"] == blocked.policy.version == 1
+    assert decision["ends_at"] is None
     assert decision["statement_of_reasons"] == blocked.statement_of_reasons
     assert decision["appeal_url"] == appeal_url(
         decision_id=blocked.pk, decided_at=blocked.decided_at
@@ -69,6 +72,25 @@ def test_a_decided_case_shows_its_decision_and_appeal_link(api, blocked):
     assert decision["reversed"] is False and decision["reversed_at"] is None
     assert decision["appeal"] is None
     assert response.json()["status"] == "decided"
+
+
+def test_a_time_limited_block_says_when_it_lifts(api, kolesa, moderator):
+    case = listing_case(kolesa)
+    services.case_claim(actor=moderator, case_id=case.pk)
+    [decision] = services.decision_record(
+        actor=moderator,
+        case_id=case.pk,
+        request=DecisionRequest(
+            action="block_account",
+            policy_id=Policy.objects.get(code="fake-photos", is_current=True).pk,
+            statement_of_reasons="Фотографии из чужого объявления.",
+            block_days=7,
+        ),
+    ).decisions
+    shown = api.get(f"{URL}{case.pk}/").json()["decision"]
+    assert decision.ends_at is not None
+    assert datetime.fromisoformat(shown["ends_at"]) == decision.ends_at
+    assert shown["policy"] == "fake-photos" and shown["policy_version"] == 1
 
 
 def test_a_cleared_case_has_no_appeal_link(api, cleared):

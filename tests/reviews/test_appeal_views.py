@@ -53,6 +53,16 @@ def test_the_page_explains_the_decision_in_three_languages(client, blocked):
     assert blocked.decided_by.username not in content
 
 
+def test_the_page_leads_to_the_published_policies_and_figures(client, blocked):
+    content = client.get(link(blocked) + "?lang=kk").content.decode()
+    for name, label in (
+        ("public-policies", "Ережелер"),
+        ("public-transparency", "Ашықтық есебі"),
+        ("public-scams", "Алаяқтықты тану"),
+    ):
+        assert f'<a href="{reverse(name)}">{label}</a>' in content
+
+
 def test_bad_links_get_the_same_plain_answer(client, blocked, cleared, settings):
     good = link(blocked)
     answers = []
