@@ -28,6 +28,8 @@ from accounts.models import Partner, User
 from accounts.roles import ADMIN_SITE_ROLES, Role
 from antifraud import detection
 from antifraud.audit import AuditEntry, audit_chain_extend, audit_record_many
+from antifraud.detection import repeat
+from antifraud.detection.base import Explanation
 from antifraud.detection.photos import indicator_photos_index, photos_index
 from antifraud.detection.rings import rings_update
 from antifraud.models import (
@@ -516,6 +518,10 @@ class DemoBuilder:
         signals: list[Signal] = []
         cases: list[Case] = []
         per_case_signals: list[list[Signal]] = []
+        by_crew: dict[int, list[tuple[Planned, dict[str, Any]]]] = defaultdict(list)
+        for p, m in zip(planned, meta, strict=True):
+            if m["crew"] is not None:
+                by_crew[id(m["crew"])].append((p, m))
         for p, m in zip(planned, meta, strict=True):
             opened = m["decided_at"] - timedelta(hours=self.rng.uniform(1, 40))
             own = [
@@ -541,6 +547,9 @@ class DemoBuilder:
                         created_at=opened + timedelta(minutes=self.rng.randint(5, 300)),
                     )
                 )
+            repeat = self._repeat_signal(p, m, opened, by_crew)
+            if repeat is not None:
+                own.append(repeat)
             signals.extend(own)
             per_case_signals.append(own)
             risk = case_risk(own)
@@ -904,6 +913,64 @@ class DemoBuilder:
         else:
             hours = self.rng.uniform(0.5, limit - warn - 0.5)
         return self.now - timedelta(hours=hours)
+
+    def _repeat_signal(
+        self,
+        p: Planned,
+        m: dict[str, Any],
+        opened: datetime,
+        by_crew: dict[int, list[tuple[Planned, dict[str, Any]]]],
+    ) -> Signal | None:
+        """What the repeat-registration rule said of a crew's new account when its case
+        opened: it shares a phone, card or device with an account of the crew blocked before
+        (the rule's own sentence, as `antifraud.detection.repeat` writes it)."""
+        crew: Crew | None = m["crew"]
+        registered = p.subject.registered_at
+        rule = repeat.RULES[0]
+        if crew is None or registered is None:
+            return None
+        age = (opened - registered) / timedelta(days=1)
+        if age > rule.defaults["new_days"]:
+            return None
+        own = {(t.kind, t.value) for t in p.identifiers}
+        earlier = [(q, n) for q, n in by_crew[id(crew)] if n["decided_at"] < opened and q is not p]
+        holders = [
+            (q, {t.kind for t in q.identifiers if (t.kind, t.value) in own}) for q, _n in earlier
+        ]
+        holders = [(q, kinds) for q, kinds in holders if kinds]
+        if not holders:
+            return None
+        holder, kinds = max(holders, key=lambda item: (len(item[1]), item[0].subject.pk))
+        account = holder.subject
+        explanation = Explanation(
+            repeat.TEMPLATE,
+            {
+                "age": max(0, round(age)),
+                "shared": sorted(kinds),
+                "blocked": account.external_id,
+                "partner": account.partner.name,
+                "since": f"{account.status_changed_at:%Y-%m-%d}",
+            },
+        )
+        shared = sorted({q.subject.pk for q, _kinds in holders})
+        return Signal(
+            subject=p.subject,
+            source=Signal.Source.DETECTION_RULE,
+            scheme=Scheme.REPEAT_OFFENDER,
+            score=round(rule.defaults["score"] + 5 * (len(kinds) - 1)),
+            explanation=explanation.render("en"),
+            details={
+                "blocked_accounts": shared,
+                "blocked_account": account.pk,
+                "shared": sorted(kinds),
+                "explain": explanation.as_json(),
+                "key": ",".join(str(pk) for pk in shared),
+                "thresholds": dict(rule.defaults),
+            },
+            rule=rule.code,
+            rule_version=1,
+            created_at=opened + timedelta(minutes=self.rng.randint(1, 20)),
+        )
 
     def _listing_signals(
         self, planned: Planned, meta: dict[str, Any], blacklisted: set[tuple[str, str]]

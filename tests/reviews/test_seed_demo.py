@@ -197,3 +197,19 @@ def test_the_demos_two_hub_administrators_publish_a_version_and_a_reset_undoes_i
     current = Policy.objects.get(code="fake-rental", is_current=True)
     assert (current.version, current.superseded_at) == (1, None)
     assert not Policy.objects.filter(drafted_by__isnull=False).exists()
+
+
+def test_some_blocks_were_raised_by_the_repeat_registration_rule():
+    """A crew's later accounts were noticed by the rule, as in life: their decisions say
+    detection raised them, and the rule's signal explains itself."""
+    seed("--seed", "8")
+    raised = Decision.objects.filter(automated_detection=True)
+    assert raised.exists() and Decision.objects.filter(automated_detection=False).exists()
+    for decision in raised[:20]:
+        signals = decision.case.signals.filter(source=Signal.Source.DETECTION_RULE)
+        [signal] = signals.filter(rule="repeat.registration")
+        assert signal.created_at < decision.decided_at
+        assert "shares" in signal.explanation
+        blocked = Subject.objects.get(pk=signal.details["blocked_account"])
+        assert blocked.status == Subject.Status.BLOCKED
+        assert blocked.status_changed_at < signal.created_at
