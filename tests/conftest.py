@@ -12,7 +12,11 @@ from antifraud.queueing import broker_pause_reset
 from tests import factories
 
 # Fixtures shared by several test modules.
-pytest_plugins = ["tests.appeal_fixtures", "tests.oversight.logs_world"]
+pytest_plugins = [
+    "tests.appeal_fixtures",
+    "tests.oversight.logs_world",
+    "tests.reviews.policy_fixtures",
+]
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

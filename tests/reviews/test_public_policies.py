@@ -5,7 +5,6 @@ drafts a version, another publishes it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -14,14 +13,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from accounts.models import User
 from accounts.roles import Role
 from antifraud.models import AuditEvent
 from reviews import services
 from reviews.models import Policy
-from reviews.services.policies import PolicyFields
 from reviews.templatetags.reviews_tags import long_date
-from tests.factories import UserFactory
+from tests.reviews.policy_fixtures import V2, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -29,32 +26,6 @@ LANGUAGES = ("en", "ru", "kk")
 # 20:30 UTC is the next morning in Almaty: the pages date by Almaty's calendar.
 MARCH = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)
 MARCH_IN = {"en": "March 3, 2026", "ru": "3 марта 2026 г.", "kk": "3 Наурыз 2026 ж."}
-V2: PolicyFields = {
-    "title_en": "Photos taken from someone else's listing",
-    "title_ru": "Фотографии из чужого объявления",
-    "title_kk": "Басқаның хабарландыруынан алынған суреттер",
-    "text_en": "Version two: a listing shows only photos its author took or may use.",
-    "text_ru": "Вторая редакция: в объявлении только фотографии, снятые автором.",
-    "text_kk": "Екінші редакция: хабарландыруда тек автор түсірген суреттер болады.",
-}
-
-
-def staff(username: str | None = None, **fields: Any) -> User:
-    if username is not None:
-        fields["username"] = username
-    user = UserFactory(**fields)
-    assert isinstance(user, User)
-    return user
-
-
-@pytest.fixture
-def admin_a(db) -> User:
-    return staff("hub.admin.a", partner=None, role=Role.ADMIN, is_staff=True)
-
-
-@pytest.fixture
-def admin_b(db) -> User:
-    return staff("hub.admin.b", partner=None, role=Role.ADMIN, is_staff=True)
 
 
 def publish(drafter, publisher, code: str, *, at: datetime | None = None, **fields) -> Policy:
